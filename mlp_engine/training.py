@@ -1,0 +1,337 @@
+"""The training loop: shuffled mini-batches, validation, early stopping, metrics.
+
+It knows nothing of the web: it reports through callbacks (``on_batch``,
+``on_epoch``) and checks ``should_stop()`` between batches. Everything it
+reports is plain floats, lists and dicts, ready for JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .model import EVAL_CHUNK, MLP
+from .optimizers import Optimizer, make_optimizer
+from .schedules import make_schedule
+
+#: Samples used to measure dead units at the end of each epoch.
+DEAD_UNIT_SAMPLES = 1024
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Optimizer name, base learning rate, and the hyperparameters its class takes."""
+
+    name: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9  # momentum, nesterov
+    beta1: float = 0.9  # adam, adamw
+    beta2: float = 0.999
+    eps: float = 1e-8  # adam, adamw, rmsprop
+    rho: float = 0.99  # rmsprop
+    weight_decay: float = 0.0  # decoupled: p <- p - lr·wd·p
+
+    def build(self) -> Optimizer:
+        if not self.lr > 0:
+            raise ValueError(f"learning rate must be > 0, got {self.lr}")
+        takes = {
+            "sgd": ("weight_decay",),
+            "momentum": ("momentum", "weight_decay"),
+            "nesterov": ("momentum", "weight_decay"),
+            "rmsprop": ("rho", "eps", "weight_decay"),
+            "adam": ("beta1", "beta2", "eps", "weight_decay"),
+            "adamw": ("beta1", "beta2", "eps", "weight_decay"),
+        }
+        names = takes.get(self.name, ())
+        hyper = {k: getattr(self, k) for k in names}
+        if self.name == "adamw" and self.weight_decay == 0.0:
+            hyper["weight_decay"] = 0.01  # AdamW's usual default; plain Adam is there for none
+        return make_optimizer(self.name, **hyper)
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    name: str = "constant"  # constant | step | exponential | cosine
+    warmup_epochs: float = 0.0
+    step_size: int = 1  # epochs between decays (step)
+    gamma: float = 0.5  # decay factor (step, exponential)
+    min_lr: float = 0.0  # floor (cosine)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 64
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    l2: float = 0.0  # coupled penalty l2/2·Σ‖W‖²
+    clip_norm: float | None = None  # clip gradients to this global L2 norm
+    early_stopping_patience: int | None = None  # epochs without val-loss improvement
+    validation_split: float = 0.0  # fraction of the training set held out
+    seed: int = 0
+    histogram_bins: int = 30
+
+    def __post_init__(self):
+        if isinstance(self.optimizer, dict):
+            object.__setattr__(self, "optimizer", OptimizerConfig(**self.optimizer))
+        if isinstance(self.schedule, dict):
+            object.__setattr__(self, "schedule", ScheduleConfig(**self.schedule))
+        self.validate()
+
+    def validate(self) -> None:
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
+        if self.l2 < 0:
+            raise ValueError(f"l2 must be >= 0, got {self.l2}")
+        if self.clip_norm is not None and not self.clip_norm > 0:
+            raise ValueError(f"clip_norm must be > 0 (or null for no clipping), got {self.clip_norm}")
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
+            raise ValueError(f"early_stopping_patience must be >= 1, got {self.early_stopping_patience}")
+        if not 0.0 <= self.validation_split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1), got {self.validation_split}")
+        if self.histogram_bins < 1:
+            raise ValueError(f"histogram_bins must be >= 1, got {self.histogram_bins}")
+        self.optimizer.build()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        return cls(**data)
+
+
+def histogram(values: np.ndarray, bins: int) -> dict:
+    counts, edges = np.histogram(values, bins=bins)
+    return {"counts": counts.tolist(), "edges": edges.astype(float).tolist()}
+
+
+def evaluate(model: MLP, X: np.ndarray, y: np.ndarray) -> dict:
+    """Loss and metrics over (X, y) in eval mode (no dropout), without the L2 term.
+
+    Returns ``{"loss", "accuracy"}`` for classification, ``{"loss", "mse", "r2"}``
+    for regression.
+    """
+    X = model.check_inputs(X)
+    y = model.check_targets(y, X.shape[0])
+    outputs, loss = [], 0.0
+    for s in range(0, len(X), EVAL_CHUNK):
+        logits = model.forward(X[s : s + EVAL_CHUNK])
+        loss += model.head.loss(logits, y[s : s + EVAL_CHUNK]) * len(logits)
+        outputs.append(model.head.output(logits))
+    return {"loss": loss / len(X), **model.head.metrics(np.concatenate(outputs), y)}
+
+
+def layer_stats(model: MLP, X_sample: np.ndarray, bins: int) -> list[dict]:
+    """Per dense layer: weight and gradient histograms (with bin edges), L2 norms, and
+    for ReLU layers the fraction of dead units (zero for every sample in X_sample)."""
+    stats, out = [], X_sample
+    for i, layer in enumerate(model.dense):
+        out = layer.forward(out)
+        dead = None
+        if layer.activation.can_die and i < len(model.dense) - 1:
+            dead = float(np.mean(out.max(axis=0) <= 0))
+        stats.append(
+            {
+                "name": layer.name,
+                "shape": list(layer.W.shape),
+                "activation": layer.activation.name if i < len(model.dense) - 1 else model.head.name,
+                "weights": histogram(layer.W, bins),
+                "gradients": histogram(layer.dW, bins),
+                "weight_norm": float(np.linalg.norm(layer.W)),
+                "grad_norm": float(np.linalg.norm(layer.dW)),
+                "bias_norm": float(np.linalg.norm(layer.b)),
+                "dead_fraction": dead,
+            }
+        )
+    return stats
+
+
+def clip_by_global_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
+    """Scale all gradients in place so their joint L2 norm is at most max_norm.
+    Returns the norm before clipping."""
+    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+    if norm > max_norm:
+        for g in grads.values():
+            g *= max_norm / norm
+    return norm
+
+
+@dataclass
+class TrainResult:
+    history: list[dict]
+    stop_reason: str  # completed | early_stopping | cancelled
+    best_epoch: int | None
+
+
+class Trainer:
+    """Trains ``model`` on (X, y) under ``config``; resumable from :meth:`state_dict`.
+
+    X: (N, D) features; y: labels (N,) or regression targets (N, D_out).
+    Validation data is (X_val, y_val) when given, else ``validation_split`` of
+    the training set (a seeded random hold-out), else none.
+    """
+
+    def __init__(self, model: MLP, config: TrainConfig, X, y, X_val=None, y_val=None):
+        self.model = model
+        self.config = config
+        X = model.check_inputs(X)
+        y = model.check_targets(y, X.shape[0])
+        if X_val is None and config.validation_split > 0:
+            X, y, X_val, y_val = _split(X, y, config.validation_split, config.seed)
+        if X_val is not None:
+            X_val = model.check_inputs(X_val)
+            y_val = model.check_targets(y_val, X_val.shape[0])
+        if config.early_stopping_patience and X_val is None:
+            raise ValueError("early stopping watches the validation loss: set validation_split > 0")
+        self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
+        self.batches_per_epoch = -(-len(X) // config.batch_size)
+        self.optimizer = config.optimizer.build()
+        s = config.schedule
+        self.lr_at = make_schedule(
+            s.name, config.optimizer.lr, steps_per_epoch=self.batches_per_epoch, epochs=config.epochs,
+            warmup_epochs=s.warmup_epochs, step_size=s.step_size, gamma=s.gamma, min_lr=s.min_lr,
+        )
+        self.epoch = 0  # epochs completed
+        self.step = 0
+        self.history: list[dict] = []
+        self.best_val_loss = np.inf
+        self.best_epoch: int | None = None
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self.bad_epochs = 0
+        sample = X_val if X_val is not None else X
+        self._dead_sample = sample[:DEAD_UNIT_SAMPLES]
+        self._y_variance = float(np.var(y)) if model.head.task == "regression" else None
+
+    # -- the loop -----------------------------------------------------------
+    def run(
+        self,
+        on_epoch: Callable[[dict], None] | None = None,
+        on_batch: Callable[[dict], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> TrainResult:
+        """Train the remaining epochs. ``on_epoch(metrics)`` after each epoch;
+        ``on_batch({"epoch", "batch", "batches", "loss"})`` after each batch;
+        ``should_stop()`` is asked between batches and cancels when true."""
+        stop_reason = "completed"
+        while self.epoch < self.config.epochs:
+            metrics = self._run_epoch(on_batch, should_stop)
+            if metrics is None:
+                stop_reason = "cancelled"
+                break
+            early_stop = self._watch_validation(metrics)
+            self.history.append(metrics)
+            if on_epoch:
+                on_epoch(metrics)
+            if early_stop:
+                stop_reason = "early_stopping"
+                break
+        if self.best_weights is not None and self.best_epoch != self.epoch:
+            self.model.set_weights(self.best_weights)  # early stopping keeps the best epoch's weights
+        return TrainResult(self.history, stop_reason, self.best_epoch)
+
+    def _run_epoch(self, on_batch, should_stop) -> dict | None:
+        model, cfg, X, y = self.model, self.config, self.X, self.y
+        params, grads = model.params(), model.grads()
+        regression = model.head.task == "regression"
+        n, bs = len(X), cfg.batch_size
+        order = np.random.default_rng([cfg.seed, self.epoch]).permutation(n)
+        x_buffer = np.empty((min(bs, n), X.shape[1]), dtype=X.dtype)
+        loss_sum = score_sum = 0.0
+        start = time.perf_counter()
+        for b in range(self.batches_per_epoch):
+            if should_stop is not None and should_stop():
+                return None
+            idx = order[b * bs : (b + 1) * bs]
+            # mode="clip" lets take() write straight into the buffer (no temporary).
+            xb = np.take(X, idx, axis=0, out=x_buffer[: len(idx)], mode="clip")
+            yb = y[idx]
+            loss, logits = model.forward_backward(xb, yb, cfg.l2)
+            if cfg.clip_norm is not None:
+                clip_by_global_norm(grads, cfg.clip_norm)
+            lr = self.lr_at(self.step)
+            self.optimizer.step(params, grads, lr)
+            self.step += 1
+            loss_sum += loss * len(idx)
+            if regression:
+                score_sum += float(np.sum((logits - yb) ** 2))
+            else:
+                score_sum += np.count_nonzero(model.head.predict(model.head.output(logits)) == yb)
+            if on_batch is not None:
+                on_batch({"epoch": self.epoch + 1, "batch": b + 1, "batches": self.batches_per_epoch,
+                          "loss": loss_sum / min(n, (b + 1) * bs)})
+        seconds = time.perf_counter() - start
+        self.epoch += 1
+        metrics = {"epoch": self.epoch, "train_loss": loss_sum / n}
+        if regression:
+            mse = score_sum / y.size
+            metrics.update(train_mse=mse, train_r2=1.0 - mse / self._y_variance if self._y_variance else 0.0)
+        else:
+            metrics["train_accuracy"] = float(score_sum) / n
+        if self.X_val is not None:
+            val = evaluate(model, self.X_val, self.y_val)
+            metrics.update({f"val_{k}": v for k, v in val.items()})
+        metrics.update(
+            lr=lr, seconds=seconds, samples_per_second=n / seconds if seconds > 0 else None,
+            layers=layer_stats(model, self._dead_sample, cfg.histogram_bins),
+        )
+        return metrics
+
+    def _watch_validation(self, metrics: dict) -> bool:
+        """Track the best validation loss; True when early stopping should stop now."""
+        if self.X_val is None or not self.config.early_stopping_patience:
+            return False
+        if metrics["val_loss"] < self.best_val_loss:
+            self.best_val_loss, self.best_epoch, self.bad_epochs = metrics["val_loss"], self.epoch, 0
+            self.best_weights = self.model.get_weights()
+            return False
+        self.bad_epochs += 1
+        return self.bad_epochs >= self.config.early_stopping_patience
+
+    # -- checkpoints --------------------------------------------------------
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
+        """(arrays, JSON-able scalars) that :meth:`load_state_dict` resumes from."""
+        opt_arrays, opt_scalars = self.optimizer.state_dict()
+        arrays = {f"optimizer/{k}": v for k, v in opt_arrays.items()}
+        if self.best_weights is not None:
+            arrays.update({f"best/{k}": v for k, v in self.best_weights.items()})
+        scalars = {
+            "epoch": self.epoch, "step": self.step, "history": self.history,
+            "best_val_loss": None if np.isinf(self.best_val_loss) else self.best_val_loss,
+            "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs, "optimizer": opt_scalars,
+        }
+        return arrays, scalars
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray], scalars: dict) -> None:
+        self.epoch, self.step = int(scalars["epoch"]), int(scalars["step"])
+        self.history = list(scalars["history"])
+        self.best_val_loss = np.inf if scalars["best_val_loss"] is None else scalars["best_val_loss"]
+        self.best_epoch, self.bad_epochs = scalars["best_epoch"], int(scalars["bad_epochs"])
+        best = {k.removeprefix("best/"): v for k, v in arrays.items() if k.startswith("best/")}
+        self.best_weights = best or None
+        opt = {k.removeprefix("optimizer/"): v for k, v in arrays.items() if k.startswith("optimizer/")}
+        self.optimizer.load_state_dict(opt, scalars["optimizer"])
+
+
+def _split(X, y, fraction: float, seed: int):
+    """Seeded random hold-out: (X_train, y_train, X_val, y_val)."""
+    order = np.random.default_rng([seed, 2**31]).permutation(len(X))
+    n_val = max(1, int(round(len(X) * fraction)))
+    if n_val >= len(X):
+        raise ValueError(f"validation_split={fraction} leaves no training data: lower it")
+    val, train = order[:n_val], order[n_val:]
+    return X[train], y[train], X[val], y[val]
+
+
+def train(model: MLP, X, y, config: TrainConfig | None = None, **kwargs) -> TrainResult:
+    """Train ``model`` on (X, y); keyword arguments go to :meth:`Trainer.run`
+    (callbacks) or, for ``X_val``/``y_val``, to the :class:`Trainer`."""
+    config = config or TrainConfig()
+    X_val, y_val = kwargs.pop("X_val", None), kwargs.pop("y_val", None)
+    return Trainer(model, config, X, y, X_val, y_val).run(**kwargs)
+

@@ -1,0 +1,20 @@
+"""Fixtures shared by the engine and app tests."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder with the four real MNIST ``.gz`` files: ``$MLP_MNIST_DIR`` or ``<repo>/../shared/data/mnist``.
+
+    Tests that use it are skipped where the folder or its training images are missing.
+    """
+    directory = Path(os.environ.get("MLP_MNIST_DIR", REPO_ROOT.parent / "shared" / "data" / "mnist"))
+    if not (directory / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"no MNIST files in {directory}; set MLP_MNIST_DIR to a folder holding them")
+    return directory

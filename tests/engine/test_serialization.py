@@ -1,0 +1,114 @@
+"""Save -> load gives the same model; bad files give clear errors; no pickle."""
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from mlp_engine import (MLP, LayerSpec, ModelConfig, ModelFileError, TrainConfig, Trainer, load_checkpoint,
+                        load_model, model_from_zip, model_to_zip, save_checkpoint, save_model)
+
+
+@pytest.fixture
+def model():
+    m = MLP(ModelConfig(6, (LayerSpec(8, "tanh"), LayerSpec(5, "gelu")), 3, seed=3))
+    for p in m.params().values():  # non-zero biases too
+        p += np.random.default_rng(0).normal(size=p.shape).astype(p.dtype) * 0.1
+    return m
+
+
+X = np.random.default_rng(1).normal(size=(10, 6))
+
+
+def test_save_load_gives_identical_predictions(model, tmp_path):
+    save_model(model, tmp_path / "m", {"test_accuracy": 0.5})
+    loaded, meta = load_model(tmp_path / "m")
+    assert meta == {"test_accuracy": 0.5}
+    assert loaded.config == model.config
+    np.testing.assert_array_equal(loaded.output(X), model.output(X))
+
+
+def test_zip_round_trip(model):
+    loaded, meta = model_from_zip(model_to_zip(model, {"name": "x"}))
+    np.testing.assert_array_equal(loaded.output(X), model.output(X))
+    assert meta["name"] == "x"
+
+
+def _zip(doc, weights: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("model.json", doc if isinstance(doc, str) else json.dumps(doc))
+        zf.writestr("weights.npz", weights)
+    return buf.getvalue()
+
+
+def _parts(model):
+    with zipfile.ZipFile(io.BytesIO(model_to_zip(model))) as zf:
+        return json.loads(zf.read("model.json")), zf.read("weights.npz")
+
+
+def _npz(**arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def test_corrupt_and_mismatched_files_raise_clear_errors(model):
+    doc, weights = _parts(model)
+    with pytest.raises(ModelFileError, match="not a zip"):
+        model_from_zip(b"hello")
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        model_from_zip(_zip("{nope", weights))
+    with pytest.raises(ModelFileError, match="format version 99"):
+        model_from_zip(_zip({**doc, "format_version": 99}, weights))
+    with pytest.raises(ModelFileError, match="not an MLP Playground model"):
+        model_from_zip(_zip({"format": "keras"}, weights))
+    with pytest.raises(ModelFileError, match="not a readable .npz"):
+        model_from_zip(_zip(doc, b"garbage"))
+    bad_shape = dict(model.params())
+    bad_shape["dense0.W"] = np.zeros((6, 9), np.float32)
+    with pytest.raises(ModelFileError, match=r"dense0.W has shape \(6, 9\)"):
+        model_from_zip(_zip(doc, _npz(**bad_shape)))
+    with pytest.raises(ModelFileError, match="the config needs"):
+        model_from_zip(_zip(doc, _npz(only=np.zeros(3))))
+    nan = dict(model.params())
+    nan["dense1.b"] = np.full(5, np.nan, np.float32)
+    with pytest.raises(ModelFileError, match="finite"):
+        model_from_zip(_zip(doc, _npz(**nan)))
+
+
+def test_pickled_object_arrays_are_refused(model):
+    doc, _ = _parts(model)
+    evil = dict(model.params())
+    evil["dense0.W"] = np.array([object()] * 48, dtype=object).reshape(6, 8)
+    with pytest.raises(ModelFileError, match="not a readable"):
+        model_from_zip(_zip(doc, _npz(**evil)))
+
+
+def test_missing_model_dir(tmp_path):
+    with pytest.raises(ModelFileError, match="no saved model"):
+        load_model(tmp_path / "none")
+
+
+def test_checkpoint_resume_continues_like_an_unbroken_run(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 6)), rng.integers(0, 3, 64)
+    config = ModelConfig(6, (LayerSpec(8),), 3, dtype="float64")
+    train_config = TrainConfig(epochs=4, batch_size=16)
+    straight = MLP(config)
+    Trainer(straight, train_config, X, y).run()
+
+    first = MLP(config)
+    trainer = Trainer(first, train_config, X, y)
+    trainer.run(on_epoch=lambda m: None, should_stop=lambda: trainer.epoch == 2)
+    save_checkpoint(tmp_path, first, *trainer.state_dict())
+
+    model, arrays, scalars = load_checkpoint(tmp_path)
+    resumed = Trainer(model, train_config, X, y)
+    resumed.load_state_dict(arrays, scalars)
+    result = resumed.run()
+    assert [m["epoch"] for m in result.history] == [1, 2, 3, 4]
+    for name, value in straight.params().items():
+        np.testing.assert_allclose(model.params()[name], value, rtol=1e-12)
