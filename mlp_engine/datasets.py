@@ -238,12 +238,9 @@ def _fraction(name: str, value: Any) -> float:
 def _optional_subset(name: str, value: Any) -> int | None:
     if value is None:
         return None
-    try:
-        return _integer(name, value, 1, 60_000)
-    except ValueError:
-        raise ValueError(
-            f"{name} must be None (all 60000) or an integer in [1, 60000], got {value!r}"
-        ) from None
+    if not _is_real(value, (int, np.integer)) or not 1 <= value <= 60_000:
+        raise ValueError(f"{name} must be None (all 60000) or an integer in [1, 60000], got {value!r}")
+    return int(value)
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -739,7 +736,7 @@ def download_mnist(dest_dir: str | Path, base_url: str, *, timeout: float = 30) 
     dest.mkdir(parents=True, exist_ok=True)
     for name, expected in MNIST_SHA256.items():
         target = dest / name
-        if False:
+        if target.is_file() and _sha256(target) == expected:
             continue
         url = base_url.rstrip("/") + "/" + name
         fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=f".{name}.", suffix=".part")

@@ -10,7 +10,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    """The folder with the four real MNIST ``.gz`` files: ``$MLP_MNIST_DIR`` or ``<repo>/../shared/data/mnist``.
+    """The folder with the four real MNIST ``.gz`` files.
+
+    ``$MLP_MNIST_DIR`` if set, else ``<repo>/../shared/data/mnist``.
 
     Tests that use it are skipped where the folder or its training images are missing.
     """
