@@ -2,19 +2,82 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+import asyncio
+from contextlib import asynccontextmanager
 
-from .config import Settings, settings as default_settings
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .config import REPO_ROOT, Settings
+from .errors import ApiError
+from .model_store import ModelStore
+from .routes import datasets, models, runs
+from .runs import RunManager
+from .storage import Storage
+
+DESCRIPTION = """Train a NumPy multi-layer perceptron and watch it learn.
+
+Create a run with `POST /api/runs`, follow it live on `GET /api/runs/{id}/events`
+(server-sent events), then predict with `POST /api/models/{id}/predict`.
+Every error answers `{"detail": "what to change"}` with a 4xx status."""
+
+
+def _field_errors(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if p != "body")
+        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+    return "; ".join(parts)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return JSONResponse({"detail": _field_errors(exc), "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if exc.status_code != 404 or request.url.path.startswith("/api") else "page not found"
+        return JSONResponse({"detail": detail}, status_code=exc.status_code)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(title="MLP Playground")
-    app.state.settings = settings or default_settings
+    settings = settings or Settings()
 
-    @app.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        return "<!doctype html><title>MLP Playground</title><h1>MLP Playground</h1><p>The page is coming.</p>"
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        storage = Storage(settings.data_dir / "playground.sqlite3")
+        manager = RunManager(settings, storage)
+        manager.start(asyncio.get_running_loop())
+        app.state.manager = manager
+        app.state.models = ModelStore(settings.data_dir / "models", storage)
+        try:
+            yield
+        finally:
+            manager.shutdown()
+            storage.close()
+
+    app = FastAPI(title="MLP Playground", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    _install_error_handlers(app)
+    for module in (runs, models, datasets):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
+    templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+
+    @app.get("/", include_in_schema=False)
+    def index(request: Request):
+        return templates.TemplateResponse(request, "index.html", {})
 
     return app
 

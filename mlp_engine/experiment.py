@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .datasets import Dataset, load_dataset
+from .datasets import Dataset, dataset_info, load_dataset
 from .losses import HEAD_FOR_TASK
 from .model import MLP, LayerSpec, ModelConfig
 from .training import OptimizerConfig, ScheduleConfig, TrainConfig
@@ -52,10 +52,15 @@ class Experiment:
     def load_dataset(self, mnist_dir: str | Path | None = None) -> Dataset:
         return load_dataset(self.dataset, mnist_dir=mnist_dir, seed=self.seed, **self.dataset_params)
 
-    def model_config(self, data: Dataset) -> ModelConfig:
+    def dataset_info(self, mnist_dir: str | Path | None = None) -> dict:
+        """The dataset's metadata (checks its parameters; reads only MNIST's headers)."""
+        return dataset_info(self.dataset, mnist_dir=mnist_dir, seed=self.seed, **self.dataset_params)
+
+    def model_config(self, info: dict) -> ModelConfig:
+        """The model for a dataset described by ``info`` (``Dataset.info()``)."""
         return ModelConfig(
-            input_dim=data.n_features, hidden=self.layers, output_dim=data.n_outputs,
-            head=HEAD_FOR_TASK[data.task], init=self.init, dropout=self.dropout, dtype=self.dtype, seed=self.seed,
+            input_dim=info["n_features"], hidden=self.layers, output_dim=info["n_outputs"],
+            head=HEAD_FOR_TASK[info["task"]], init=self.init, dropout=self.dropout, dtype=self.dtype, seed=self.seed,
         )
 
     def train_config(self) -> TrainConfig:
@@ -69,7 +74,7 @@ class Experiment:
         """Load the dataset and make the model and training config; raises ValueError
         on anything inconsistent."""
         data = self.load_dataset(mnist_dir)
-        return data, MLP(self.model_config(data)), self.train_config()
+        return data, MLP(self.model_config(data.info())), self.train_config()
 
 
 def _mnist(hidden, **kw) -> dict:

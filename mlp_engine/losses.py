@@ -40,6 +40,10 @@ class SoftmaxCrossEntropy:
     def output(self, logits):
         return softmax(logits)
 
+    def probabilities(self, output):
+        """Head output -> (N, C) class probabilities."""
+        return output
+
     def loss_and_grad(self, logits, y):
         """logits: (N, C), y: (N,) int -> (loss, dL/dlogits: (N, C))."""
         n = logits.shape[0]
@@ -70,6 +74,10 @@ class SigmoidBinaryCrossEntropy:
     def output(self, logits):
         return sigmoid(logits)
 
+    def probabilities(self, output):
+        """P(y=1): (N, 1) -> (N, 2) probabilities of class 0 and class 1."""
+        return np.hstack([1.0 - output, output])
+
     def loss(self, logits, y):
         z = logits[:, 0]
         # log(1 + e^z) - y z, written so exp never overflows.
@@ -98,6 +106,9 @@ class MeanSquaredError:
 
     def output(self, logits):
         return logits
+
+    def probabilities(self, output):
+        return None  # regression has no classes
 
     def loss(self, logits, y):
         return float(np.mean((logits - y) ** 2))

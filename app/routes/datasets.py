@@ -1,0 +1,45 @@
+"""Datasets and presets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from mlp_engine import DATASETS, PRESETS, dataset_info
+
+from ..deps import SettingsDep
+from ..errors import ApiError
+from ..samples import dataset_samples
+
+router = APIRouter(prefix="/api", tags=["datasets"])
+
+
+@router.get("/datasets")
+def list_datasets(settings: SettingsDep) -> list[dict]:
+    """Every dataset: task, input shape, classes, split sizes, parameters and defaults.
+    `available` is false where its files are missing (MNIST without MLP_MNIST_DIR)."""
+    out = []
+    for name, spec in DATASETS.items():
+        entry = {"name": name, "task": spec.task, "description": spec.description, "params": spec.params}
+        try:
+            entry.update(dataset_info(name, mnist_dir=settings.mnist_dir), available=True)
+        except FileNotFoundError as exc:
+            entry.update(available=False, error=str(exc))
+        out.append(entry)
+    return out
+
+
+@router.get("/datasets/{name}/samples")
+def get_samples(name: str, settings: SettingsDep, n: Annotated[int, Query(ge=1, le=2000)] = 16,
+                split: Annotated[str, Query(pattern="^(train|test)$")] = "train", seed: int = 0) -> dict:
+    """A few examples for previews: `X` rows (MNIST digits as 28x28), `y` labels."""
+    if name not in DATASETS:
+        raise ApiError(404, f"no dataset {name!r}: choose one of {', '.join(DATASETS)}")
+    return dataset_samples(name, settings.mnist_dir, n=n, split=split, seed=seed)
+
+
+@router.get("/presets")
+def list_presets() -> list[dict]:
+    """The presets from the teaching material, as run specs for POST /api/runs."""
+    return [{"name": name, "description": text, "spec": spec} for name, (text, spec) in PRESETS.items()]

@@ -1,0 +1,24 @@
+"""Dataset previews for the page."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlp_engine import load_dataset
+
+from .errors import ApiError
+
+
+def dataset_samples(name: str, mnist_dir, *, n: int, split: str, seed: int) -> dict:
+    """Up to n seeded-random examples of a split: {"X", "y", "input_shape", "classes", "feature_names"}."""
+    try:
+        data = load_dataset(name, mnist_dir=mnist_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        raise ApiError(404, str(exc)) from None
+    X, y = (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
+    pick = np.sort(np.random.default_rng(seed).permutation(len(X))[:n])
+    rows = X[pick]
+    if len(data.input_shape) == 2:  # images: (n, H, W)
+        rows = rows.reshape(-1, *data.input_shape)
+    return {"X": np.round(rows, 4).tolist(), "y": y[pick].tolist(), "input_shape": list(data.input_shape),
+            "classes": list(data.classes), "feature_names": list(data.feature_names), "task": data.task}

@@ -1,0 +1,144 @@
+"""Request and response models. Choices come from the engine's registries, so
+the API accepts exactly what the engine knows."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+
+from mlp_engine import ACTIVATIONS, DATASETS, OPTIMIZERS, SCHEDULES
+from mlp_engine.model import INITS
+
+Activation = Literal[tuple(ACTIVATIONS)]
+OptimizerName = Literal[tuple(OPTIMIZERS)]
+ScheduleName = Literal[tuple(SCHEDULES)]
+DatasetName = Literal[tuple(DATASETS)]
+Init = Literal[INITS]
+Status = Literal["queued", "running", "paused", "completed", "stopped", "failed", "interrupted"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LayerIn(Strict):
+    units: int = Field(ge=1, description="Neurons in this hidden layer.")
+    activation: Activation = "relu"
+
+
+class OptimizerIn(Strict):
+    name: OptimizerName = "adam"
+    lr: FiniteFloat = Field(1e-3, gt=0, description="Base learning rate.")
+    momentum: FiniteFloat = Field(0.9, ge=0, lt=1, description="momentum, nesterov")
+    beta1: FiniteFloat = Field(0.9, ge=0, lt=1, description="adam, adamw: decay of the gradient average")
+    beta2: FiniteFloat = Field(0.999, ge=0, lt=1, description="adam, adamw: decay of the squared-gradient average")
+    eps: FiniteFloat = Field(1e-8, gt=0)
+    rho: FiniteFloat = Field(0.99, ge=0, lt=1, description="rmsprop: decay of the squared-gradient average")
+    weight_decay: FiniteFloat = Field(0.0, ge=0, description="Decoupled weight decay (adamw defaults to 0.01).")
+
+
+class ScheduleIn(Strict):
+    name: ScheduleName = "constant"
+    warmup_epochs: FiniteFloat = Field(0.0, ge=0)
+    step_size: int = Field(1, ge=1, description="step: epochs between decays")
+    gamma: FiniteFloat = Field(0.5, gt=0, le=1, description="step, exponential: decay factor")
+    min_lr: FiniteFloat = Field(0.0, ge=0, description="cosine: the rate it ends at")
+
+
+RUN_EXAMPLE = {
+    "dataset": "xor",
+    "layers": [{"units": 4, "activation": "tanh"}],
+    "init": "xavier",
+    "optimizer": {"name": "adam", "lr": 0.05},
+    "epochs": 300,
+    "batch_size": 4,
+}
+
+
+class RunCreate(Strict):
+    """A training run: the dataset, the network, and how to train it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [RUN_EXAMPLE]})
+
+    dataset: DatasetName = "xor"
+    dataset_params: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"n_samples\": 400, \"noise\": 0.1}")
+    layers: list[LayerIn] = Field(min_length=1, description="Hidden layers, input side first.")
+    init: Init = "he"
+    optimizer: OptimizerIn = Field(default_factory=OptimizerIn)
+    schedule: ScheduleIn = Field(default_factory=ScheduleIn)
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(64, ge=1)
+    l2: FiniteFloat = Field(0.0, ge=0, description="Coupled L2 penalty l2/2·Σ‖W‖².")
+    dropout: FiniteFloat = Field(0.0, ge=0, lt=1, description="Fraction of hidden units dropped while training.")
+    clip_norm: FiniteFloat | None = Field(None, gt=0, description="Clip gradients to this global norm.")
+    early_stopping: int | None = Field(None, ge=1, description="Patience in epochs; needs validation_split > 0.")
+    validation_split: FiniteFloat = Field(0.0, ge=0, lt=1)
+    seed: int = Field(0, ge=0)
+    dtype: Literal["float32", "float64"] = "float32"
+
+
+class RunPublic(BaseModel):
+    id: str
+    status: Status
+    created_at: float
+    updated_at: float
+    dataset: str
+    spec: dict
+    epochs_total: int
+    epochs_done: int
+    queue_position: int | None = None
+    model_id: str | None = None
+    test_metrics: dict | None = None
+    error: str | None = None
+    last_event_id: int = Field(validation_alias="last_seq")
+
+
+
+class RunDetail(RunPublic):
+    history: list[dict] = Field(description="One entry per finished epoch: losses, accuracy, lr, seconds, per-layer stats.")
+
+
+class RunPage(BaseModel):
+    runs: list[RunPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class ModelPublic(BaseModel):
+    id: str
+    run_id: str | None
+    name: str
+    dataset: str
+    source: Literal["trained", "imported"]
+    created_at: float
+    architecture: dict
+    metrics: dict
+    n_params: int
+
+
+PREDICT_EXAMPLE = {"inputs": [[0, 1], [1, 1]]}
+
+
+class PredictRequest(Strict):
+    """Either raw feature vectors or, for an MNIST model, a drawn image."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PREDICT_EXAMPLE]})
+
+    inputs: list[list[FiniteFloat]] | None = Field(None, description="One row of input features per example.")
+    image: str | None = Field(None, description="A PNG/JPEG as base64 or a data: URL (MNIST models).")
+
+    @model_validator(mode="after")
+    def one_of(self):
+        if (self.inputs is None) == (self.image is None):
+            raise ValueError("give exactly one of 'inputs' (feature rows) or 'image' (base64 PNG)")
+        return self
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Any] = Field(description="Class index per example (values for regression).")
+    labels: list[str] | None = Field(None, description="Class name per example.")
+    probabilities: list[list[float]] | None = Field(description="Class probabilities per example.")
+    activations: list[list[list[float]]] = Field(description="Per example, per hidden layer, each unit's output.")
+    input: list[list[float]] | None = Field(None, description="The preprocessed 28x28 image, for image input.")

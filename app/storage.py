@@ -1,0 +1,201 @@
+"""SQLite storage: runs, their events, and models. The only module with SQL.
+
+One thread owns the write connection (writes queue up behind it, as in
+datasette); reads use a connection per thread. WAL mode lets reads go on while
+a write is in progress.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    epochs_total INTEGER NOT NULL,
+    epochs_done INTEGER NOT NULL DEFAULT 0,
+    model_id TEXT,
+    error TEXT,
+    test_metrics TEXT,
+    last_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC);
+CREATE TABLE IF NOT EXISTS events (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE IF NOT EXISTS models (
+    id TEXT PRIMARY KEY,
+    run_id TEXT,
+    created_at REAL NOT NULL,
+    name TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    source TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    n_params INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS models_created ON models (created_at DESC);
+"""
+
+RUN_JSON_FIELDS = ("spec", "test_metrics")
+MODEL_JSON_FIELDS = ("architecture", "metrics")
+
+
+def _row(row: sqlite3.Row | None, json_fields: tuple[str, ...]) -> dict | None:
+    if row is None:
+        return None
+    out = dict(row)
+    for key in json_fields:
+        if out.get(key) is not None:
+            out[key] = json.loads(out[key])
+    return out
+
+
+class Storage:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._write_conn: sqlite3.Connection | None = None
+        self._write(lambda conn: conn.executescript(SCHEMA))
+
+    # -- connections --------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _read(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _write(self, fn) -> Any:
+        """Run ``fn(conn)`` in a transaction on the writer thread; wait for its result."""
+
+        def task():
+            if self._write_conn is None:
+                self._write_conn = self._connect()
+            with self._write_conn:
+                return fn(self._write_conn)
+
+        return self._writer.submit(task).result()
+
+    def close(self) -> None:
+        self._writer.submit(lambda: self._write_conn and self._write_conn.close()).result()
+        self._writer.shutdown()
+
+    # -- runs ---------------------------------------------------------------
+    def create_run(self, run_id: str, spec: dict, status: str) -> None:
+        now = time.time()
+        self._write(lambda c: c.execute(
+            "INSERT INTO runs (id, created_at, updated_at, status, spec, dataset, epochs_total)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, now, now, status, json.dumps(spec), spec["dataset"], spec["epochs"]),
+        ))
+
+    def get_run(self, run_id: str) -> dict | None:
+        row = self._read().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _row(row, RUN_JSON_FIELDS)
+
+    def list_runs(self, limit: int, offset: int) -> tuple[list[dict], int]:
+        conn = self._read()
+        rows = conn.execute(
+            "SELECT * FROM runs ORDER BY created_at DESC, id LIMIT ? OFFSET ?", (limit, offset)
+        ).fetchall()
+        total = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        return [_row(r, RUN_JSON_FIELDS) for r in rows], total
+
+    def runs_with_status(self, *statuses: str) -> list[dict]:
+        marks = ",".join("?" * len(statuses))
+        rows = self._read().execute(
+            f"SELECT * FROM runs WHERE status IN ({marks}) ORDER BY created_at", statuses
+        ).fetchall()
+        return [_row(r, RUN_JSON_FIELDS) for r in rows]
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        for key in RUN_JSON_FIELDS:
+            if key in fields and fields[key] is not None:
+                fields[key] = json.dumps(fields[key])
+        fields["updated_at"] = time.time()
+        assignments = ", ".join(f"{k} = ?" for k in fields)  # keys are ours, never user input
+        self._write(lambda c: c.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*fields.values(), run_id)))
+
+    def delete_run(self, run_id: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM runs WHERE id = ?", (run_id,)))
+
+    # -- events -------------------------------------------------------------
+    def append_event(self, run_id: str, type_: str, data: dict, run_fields: dict | None = None) -> int:
+        """Store the run's next event (and any run column changes) in one
+        transaction; returns its sequence number."""
+        fields = dict(run_fields or {})
+        for key in RUN_JSON_FIELDS:
+            if fields.get(key) is not None:
+                fields[key] = json.dumps(fields[key])
+
+        def write(c: sqlite3.Connection) -> int:
+            seq = c.execute("SELECT last_seq FROM runs WHERE id = ?", (run_id,)).fetchone()[0] + 1
+            c.execute("INSERT INTO events (run_id, seq, type, data) VALUES (?, ?, ?, ?)",
+                      (run_id, seq, type_, json.dumps(data)))
+            sets = "".join(f", {k} = ?" for k in fields)
+            c.execute(f"UPDATE runs SET last_seq = ?, updated_at = ?{sets} WHERE id = ?",
+                      (seq, time.time(), *fields.values(), run_id))
+            return seq
+
+        return self._write(write)
+
+    def events_after(self, run_id: str, after_seq: int) -> list[tuple[int, str, str]]:
+        """(seq, type, JSON data) of the run's events after ``after_seq``, in order."""
+        return [tuple(r) for r in self._read().execute(
+            "SELECT seq, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after_seq)
+        ).fetchall()]
+
+    def epoch_history(self, run_id: str) -> list[dict]:
+        rows = self._read().execute(
+            "SELECT data FROM events WHERE run_id = ? AND type = 'epoch' ORDER BY seq", (run_id,)
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # -- models -------------------------------------------------------------
+    def create_model(self, model_id: str, *, run_id: str | None, name: str, dataset: str, source: str,
+                     architecture: dict, metrics: dict, n_params: int) -> None:
+        self._write(lambda c: c.execute(
+            "INSERT INTO models (id, run_id, created_at, name, dataset, source, architecture, metrics, n_params)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (model_id, run_id, time.time(), name, dataset, source, json.dumps(architecture), json.dumps(metrics),
+             n_params),
+        ))
+
+    def get_model(self, model_id: str) -> dict | None:
+        row = self._read().execute("SELECT * FROM models WHERE id = ?", (model_id,)).fetchone()
+        return _row(row, MODEL_JSON_FIELDS)
+
+    def list_models(self, dataset: str | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM models", ()
+        if dataset:
+            sql, args = sql + " WHERE dataset = ?", (dataset,)
+        rows = self._read().execute(sql + " ORDER BY created_at DESC", args).fetchall()
+        return [_row(r, MODEL_JSON_FIELDS) for r in rows]
+
+    def delete_model(self, model_id: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM models WHERE id = ?", (model_id,)))

@@ -1,0 +1,109 @@
+"""The body of a training worker process.
+
+It trains one run, obeys the control flag the server sets (pause, resume,
+stop), writes checkpoints and the final model into the data directory, and
+reports everything as ``(run_id, type, data)`` tuples on the events queue. It
+never touches SQLite: the server is the only writer.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+
+from mlp_engine import MLP, Experiment, Trainer, evaluate, load_checkpoint, save_checkpoint, save_model
+from mlp_engine.visualize import prediction_view
+
+# Values of the shared control flag.
+RUN, PAUSE, STOP = 0, 1, 2
+#: Boundary pictures per run at most (plus the last epoch's), to bound the event history.
+MAX_VIEWS = 50
+
+
+def run_job(run_id: str, job: dict, control, events) -> None:
+    """job: {"spec", "mnist_dir", "checkpoint_dir", "model_dir", "model_id", "resume", "progress_interval"}."""
+
+    def emit(type_: str, data: dict) -> None:
+        events.put((run_id, type_, data))
+
+    try:
+        _train(job, control, emit)
+    except Exception as exc:  # the run fails, the server lives on
+        emit("error", {"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)})
+
+
+def _train(job: dict, control, emit) -> None:
+    experiment = Experiment.from_dict(job["spec"])
+    data = experiment.load_dataset(job["mnist_dir"])
+    checkpoint_dir = Path(job["checkpoint_dir"])
+    if job["resume"]:
+        model, arrays, scalars = load_checkpoint(checkpoint_dir)
+        trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train)
+        trainer.load_state_dict(arrays, scalars)
+    else:
+        model = MLP(experiment.model_config(data.info()))
+        trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train)
+    emit("status", {"status": "running", "epochs_done": trainer.epoch})
+
+    progress = _ProgressReporter(trainer, emit, job["progress_interval"])
+    view_every = max(1, experiment.epochs // MAX_VIEWS)
+
+    def on_batch(info: dict) -> None:
+        progress(info)
+        if control.value == PAUSE:
+            emit("status", {"status": "paused", "epochs_done": trainer.epoch})
+            while control.value == PAUSE:
+                time.sleep(0.05)
+            if control.value == RUN:
+                emit("status", {"status": "running", "epochs_done": trainer.epoch})
+                progress.restart_clock()
+
+    def on_epoch(metrics: dict) -> None:
+        # Checkpoint first: an announced epoch is always one a resume can start after.
+        save_checkpoint(checkpoint_dir, model, *trainer.state_dict())
+        event = dict(metrics)
+        if metrics["epoch"] % view_every == 0 or metrics["epoch"] == experiment.epochs:
+            event["view"] = prediction_view(model, data.X_train)
+        emit("epoch", event)
+
+    result = trainer.run(on_epoch=on_epoch, on_batch=on_batch, should_stop=lambda: control.value == STOP)
+    status = "stopped" if result.stop_reason == "cancelled" else "completed"
+    done = {"status": status, "stop_reason": result.stop_reason, "epochs_done": trainer.epoch,
+            "best_epoch": result.best_epoch, "model_id": None, "test_metrics": None}
+    if trainer.epoch > 0:
+        test = evaluate(model, data.X_test, data.y_test)
+        meta = {"run_id": job["run_id"], "dataset": data.info(), "test_metrics": test,
+                "epochs": trainer.epoch, "spec": job["spec"]}
+        save_model(model, job["model_dir"], meta)
+        done.update(model_id=job["model_id"], test_metrics=test, n_params=model.n_params,
+                    architecture=model.config.to_dict(), dataset_info=data.info())
+    emit("done", done)
+
+
+class _ProgressReporter:
+    """Turns per-batch callbacks into at most one progress event per interval,
+    with throughput and the time left for the whole run."""
+
+    def __init__(self, trainer: Trainer, emit, interval: float):
+        self.trainer, self.emit, self.interval = trainer, emit, interval
+        self.total_batches = trainer.batches_per_epoch * trainer.config.epochs
+        self.restart_clock()
+
+    def restart_clock(self) -> None:
+        self.start, self.start_step, self.last = time.perf_counter(), self.trainer.step, 0.0
+
+    def __call__(self, info: dict) -> None:
+        now = time.perf_counter()
+        if now - self.last < self.interval:
+            return
+        self.last = now
+        elapsed = now - self.start
+        steps = self.trainer.step - self.start_step
+        rate = steps / elapsed if elapsed > 0 else 0.0
+        left = self.total_batches - self.trainer.step
+        self.emit("progress", {
+            **info,
+            "samples_per_second": rate * self.trainer.config.batch_size,
+            "eta_seconds": left / rate if rate > 0 else None,
+        })
