@@ -64,6 +64,8 @@ class Experiment:
         )
 
     def train_config(self) -> TrainConfig:
+        if self.early_stopping and not self.validation_split:
+            raise ValueError("early stopping watches the validation loss: set validation_split > 0")
         return TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, optimizer=self.optimizer, schedule=self.schedule,
             l2=self.l2, clip_norm=self.clip_norm, early_stopping_patience=self.early_stopping,

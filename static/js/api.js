@@ -1,0 +1,149 @@
+// The server's API: fetch and EventSource only, no DOM.
+// Every failure becomes an ApiError carrying the server's `detail` (and, for a
+// 422 from validation, `errors[]` with each field's `loc`).
+
+export class ApiError extends Error {
+  constructor(status, detail, errors = []) {
+    super(detail);
+    this.status = status;
+    this.detail = detail;
+    this.errors = errors;
+  }
+}
+
+async function request(method, path, body) {
+  const init = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError(0, `the server cannot be reached (${err.message}): is it running?`);
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    // a non-JSON body: fall through with data = null
+  }
+  if (!response.ok) {
+    const detail = (data && typeof data.detail === "string") ? data.detail : `${method} ${path} failed with HTTP ${response.status}`;
+    throw new ApiError(response.status, detail, (data && data.errors) || []);
+  }
+  return data;
+}
+
+export const getPresets = () => request("GET", "/api/presets");
+export const getDatasets = () => request("GET", "/api/datasets");
+export const createRun = (spec) => request("POST", "/api/runs", spec);
+export const listRuns = (limit = 20) => request("GET", `/api/runs?limit=${limit}`);
+export const getRun = (id) => request("GET", `/api/runs/${encodeURIComponent(id)}`);
+export const controlRun = (id, action) => request("POST", `/api/runs/${encodeURIComponent(id)}/${action}`);
+
+/** A few examples of a dataset for previews: {X, y, input_shape, classes, feature_names, task}.
+ *  `params` and `dataSeed` describe the dataset as a run would build it. */
+export function getSamples(name, n, params = {}, dataSeed = 0) {
+  const q = new URLSearchParams({ n: String(n) });
+  if (Object.keys(params).length) q.set("params", JSON.stringify(params));
+  if (dataSeed) q.set("data_seed", String(dataSeed));
+  return request("GET", `/api/datasets/${encodeURIComponent(name)}/samples?${q}`);
+}
+
+const FALLBACK_CHOICES = {
+  activation: ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "linear"],
+  optimizer: ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"],
+  schedule: ["constant", "step", "exponential", "cosine"],
+  init: ["he", "xavier", "normal"],
+  dtype: ["float32", "float64"],
+};
+
+/** The choices the API accepts (activations, optimizers, ...), read from its OpenAPI schema,
+ *  which takes them from the engine's registries. */
+export async function getChoices() {
+  try {
+    const schemas = (await request("GET", "/openapi.json")).components.schemas;
+    const pick = (model, field) => schemas[model].properties[field].enum;
+    return {
+      activation: pick("LayerIn", "activation"),
+      optimizer: pick("OptimizerIn", "name"),
+      schedule: pick("ScheduleIn", "name"),
+      init: pick("RunCreate", "init"),
+      dtype: pick("RunCreate", "dtype"),
+    };
+  } catch {
+    return FALLBACK_CHOICES;
+  }
+}
+
+const RUN_EVENTS = ["status", "progress", "epoch", "done"];
+
+/**
+ * Follow a run's server-sent events.
+ *
+ * handlers: {status, progress, epoch, done, error(data), connection(state, text)}.
+ * Events arrive in `id` order; the history comes first, then live ones. The browser
+ * reconnects by itself with Last-Event-ID after a dropped connection; when it gives
+ * up (the connection closed for good), we open a new stream and skip the events
+ * already seen. Returns {close()}.
+ */
+export function followRun(id, handlers) {
+  let source = null;
+  let lastSeq = 0;
+  let closed = false;
+  let retryTimer = null;
+  let retries = 0;
+  let lost = false;
+  const url = `/api/runs/${encodeURIComponent(id)}/events`;
+  const say = (state, text) => handlers.connection && handlers.connection(state, text);
+
+  function finish() {
+    closed = true;
+    clearTimeout(retryTimer);
+    if (source) source.close();
+  }
+
+  function accept(type, event) {
+    const seq = Number(event.lastEventId);
+    if (seq && seq <= lastSeq) return; // already seen before a reconnect
+    if (seq) lastSeq = seq;
+    retries = 0;
+    const data = JSON.parse(event.data);
+    if (type === "done" || type === "error") finish();
+    const handler = handlers[type];
+    if (handler) handler(data, seq);
+  }
+
+  function open() {
+    source = new EventSource(url);
+    source.onopen = () => {
+      if (lost) say("open", "Connection to the server is back; following the run again.");
+      lost = false;
+    };
+    for (const type of RUN_EVENTS) source.addEventListener(type, (e) => accept(type, e));
+    source.addEventListener("error", (e) => {
+      if (e instanceof MessageEvent && e.data) { // the run failed: a server-sent `error` event
+        accept("error", e);
+        return;
+      }
+      if (closed) return;
+      lost = true;
+      if (source.readyState === EventSource.CONNECTING) {
+        say("reconnecting", "Connection to the server lost; reconnecting…");
+        return;
+      }
+      // CLOSED: the browser gave up (e.g. an HTTP error); try again ourselves, backing off.
+      source.close();
+      retries += 1;
+      const delay = Math.min(10000, 500 * 2 ** Math.min(retries, 5));
+      say("reconnecting", `Connection to the server lost; retrying in ${Math.round(delay / 1000)} s…`);
+      retryTimer = setTimeout(() => { if (!closed) open(); }, delay);
+    });
+  }
+
+  open();
+  return { close: finish, get lastSeq() { return lastSeq; } };
+}

@@ -1,0 +1,220 @@
+"""Runs over real HTTP: create, stream, reconnect, control, restart, predict."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.app.helpers import XOR_RUN, assert_error, read_events
+
+# Long enough to act on mid-run (~0.1 s an epoch here), small enough for CI.
+SLOW_RUN = {"dataset": "gaussians", "dataset_params": {"n_samples": 12000, "noise": 0.3},
+            "layers": [{"units": 32, "activation": "relu"}], "epochs": 60, "batch_size": 16}
+
+
+def wait_for(api: httpx.Client, run_id: str, condition, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = api.get(f"/api/runs/{run_id}").json()
+        if condition(run):
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} never got there: {run['status']}, {run['epochs_done']} epochs")
+
+
+def test_create_follow_and_predict(api):
+    created = api.post("/api/runs", json=XOR_RUN)
+    assert created.status_code == 201
+    run_id = created.json()["id"]
+    assert created.json()["status"] in ("queued", "running")
+
+    events = read_events(api, run_id)
+    ids = [e["id"] for e in events]
+    assert ids == list(range(1, len(ids) + 1))  # every event numbered, in order
+    epochs = [e["data"] for e in events if e["event"] == "epoch"]
+    assert [m["epoch"] for m in epochs] == list(range(1, 151))
+    layer = epochs[-1]["layers"][0]
+    assert layer["shape"] == [2, 4]
+    assert len(layer["weights"]["edges"]) == len(layer["weights"]["counts"]) + 1
+    assert sum(layer["gradients"]["counts"]) == 8
+    assert epochs[-1]["train_loss"] < epochs[0]["train_loss"]
+    assert epochs[-1]["view"]["kind"] == "decision_grid"
+    done = events[-1]
+    assert done["event"] == "done" and done["data"]["status"] == "completed"
+    assert done["data"]["test_metrics"]["accuracy"] == 1.0
+
+    run = api.get(f"/api/runs/{run_id}").json()
+    assert run["status"] == "completed" and run["epochs_done"] == 150
+    assert len(run["history"]) == 150 and run["model_id"] == done["data"]["model_id"]
+
+    model_id = run["model_id"]
+    predicted = api.post(f"/api/models/{model_id}/predict", json={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]]})
+    assert predicted.status_code == 200
+    body = predicted.json()
+    assert body["predictions"] == [0, 1, 1, 0]
+    assert all(abs(sum(p) - 1) < 1e-5 for p in body["probabilities"])
+    assert len(body["activations"]) == 4 and len(body["activations"][0][0]) == 4  # 4 examples x 1 layer x 4 units
+
+
+def test_reconnect_with_last_event_id_gets_exactly_the_rest(api):
+    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
+    first = read_events(api, run_id, limit=10)
+    rest = read_events(api, run_id, last_event_id=first[-1]["id"])
+    everything = read_events(api, run_id)
+    assert [e["id"] for e in first + rest] == [e["id"] for e in everything]
+    assert rest[0]["id"] == first[-1]["id"] + 1
+
+
+def test_two_clients_watch_one_run_and_get_the_same_events(api, server):
+    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
+    with httpx.Client(base_url=server.url, timeout=30) as other:
+        a = read_events(api, run_id)
+        b = read_events(other, run_id)
+    assert [(e["id"], e["event"]) for e in a] == [(e["id"], e["event"]) for e in b]
+
+
+def test_pause_resume_stop(api):
+    run_id = api.post("/api/runs", json=SLOW_RUN).json()["id"]
+    wait_for(api, run_id, lambda r: r["status"] == "running" and r["epochs_done"] >= 1)
+    assert api.post(f"/api/runs/{run_id}/pause").status_code == 200
+    paused = wait_for(api, run_id, lambda r: r["status"] == "paused")
+    time.sleep(0.5)
+    assert api.get(f"/api/runs/{run_id}").json()["epochs_done"] == paused["epochs_done"]  # really paused
+    assert_error(api.post(f"/api/runs/{run_id}/pause"), 409, "only a running run can be paused")
+    assert api.post(f"/api/runs/{run_id}/resume").status_code == 200
+    wait_for(api, run_id, lambda r: r["status"] == "running" and r["epochs_done"] > paused["epochs_done"])
+    api.post(f"/api/runs/{run_id}/stop")
+    stopped = wait_for(api, run_id, lambda r: r["status"] == "stopped")
+    assert stopped["epochs_done"] < 60
+    assert stopped["model_id"]  # the weights trained so far are kept
+    statuses = [e["data"]["status"] for e in read_events(api, run_id) if e["event"] == "status"]
+    assert "paused" in statuses and statuses.count("running") >= 2
+    assert_error(api.post(f"/api/runs/{run_id}/resume"), 409, "is stopped")
+
+
+def test_queue_beyond_concurrency_reports_positions(api):
+    ids = [api.post("/api/runs", json=SLOW_RUN).json()["id"] for _ in range(3)]
+    third = api.get(f"/api/runs/{ids[2]}").json()
+    assert third["status"] == "queued" and third["queue_position"] == 1
+    # The server answers at once while two runs train.
+    started = time.perf_counter()
+    assert api.get("/api/runs").status_code == 200
+    assert time.perf_counter() - started < 0.5
+    wait_for(api, ids[0], lambda r: r["status"] == "running")
+    assert {api.get(f"/api/runs/{i}").json()["status"] for i in ids[:2]} == {"running"}
+    api.post(f"/api/runs/{ids[0]}/stop")
+    wait_for(api, ids[2], lambda r: r["status"] == "running")
+    for run_id in ids:
+        api.delete(f"/api/runs/{run_id}")
+
+
+def test_restart_mid_run_interrupts_then_resume_completes(api, server):
+    run_id = api.post("/api/runs", json=SLOW_RUN).json()["id"]
+    before = wait_for(api, run_id, lambda r: r["epochs_done"] >= 3)
+    server.restart(hard=True)  # the server and its workers die mid-epoch
+    with httpx.Client(base_url=server.url, timeout=30) as fresh:
+        run = fresh.get(f"/api/runs/{run_id}").json()
+        assert run["status"] == "interrupted"
+        assert run["epochs_done"] >= before["epochs_done"]
+        assert fresh.post(f"/api/runs/{run_id}/resume").status_code == 200
+        events = read_events(fresh, run_id)
+        assert events[-1]["data"]["status"] == "completed"
+        history = fresh.get(f"/api/runs/{run_id}").json()["history"]
+        assert [m["epoch"] for m in history] == list(range(1, 61))  # no epoch lost or repeated
+        ids = [e["id"] for e in events]
+        assert ids == sorted(set(ids))
+
+
+def test_delete_run(api):
+    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
+    read_events(api, run_id)
+    assert api.delete(f"/api/runs/{run_id}").status_code == 204
+    assert_error(api.get(f"/api/runs/{run_id}"), 404, "no run with id")
+
+
+def test_runs_are_listed_newest_first_and_paginated(api):
+    ids = [api.post("/api/runs", json={**XOR_RUN, "epochs": 1}).json()["id"] for _ in range(3)]
+    page = api.get("/api/runs", params={"limit": 2}).json()
+    assert page["total"] == 3 and [r["id"] for r in page["runs"]] == ids[::-1][:2]
+    assert [r["id"] for r in api.get("/api/runs", params={"limit": 2, "offset": 2}).json()["runs"]] == ids[:1]
+
+
+@pytest.mark.parametrize(
+    "change, fragments",
+    [
+        ({"layers": [{"units": 4, "activation": "swish"}]}, ["layers.0.activation"]),
+        ({"layers": []}, ["layers"]),
+        ({"layers": [{"units": 0}]}, ["layers.0.units", "greater than or equal to 1"]),
+        ({"optimizer": {"name": "adam", "lr": -1}}, ["optimizer.lr", "greater than 0"]),
+        ({"epochs": "many"}, ["epochs"]),
+        ({"epochs": 100000}, ["100000 epochs", "limit of 1000", "MLP_MAX_EPOCHS"]),
+        ({"layers": [{"units": 4}] * 9}, ["9 hidden layers", "limit of 8"]),
+        ({"dataset": "imagenet"}, ["dataset"]),
+        ({"dataset_params": {"noise": 5}}, ["unknown parameter"]),
+        ({"dataset": "moons", "dataset_params": {"noise": 5}}, ["noise"]),
+        ({"early_stopping": 3}, ["validation_split"]),
+        ({"surprise": 1}, ["surprise", "Extra inputs are not permitted"]),
+    ],
+)
+def test_bad_run_specs_get_422_with_a_detail(api, change, fragments):
+    assert_error(api.post("/api/runs", json={**XOR_RUN, **change}), 422, *fragments)
+
+
+def test_bad_requests_never_500(api):
+    assert_error(api.post("/api/runs", content=b"{not json", headers={"content-type": "application/json"}), 422)
+    assert_error(api.post("/api/runs/nope/stop"), 404, "no run with id 'nope'")
+    assert_error(api.get("/api/runs/nope/events"), 404)
+    assert_error(api.get("/api/models/nope"), 404, "no model with id")
+    assert_error(api.get("/api/runs", params={"limit": 0}), 422, "limit")
+
+
+def test_predict_rejects_bad_inputs(api):
+    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
+    model_id = read_events(api, run_id)[-1]["data"]["model_id"]
+    url = f"/api/models/{model_id}/predict"
+    assert_error(api.post(url, json={"inputs": [[0, 1, 1]]}), 422, "(N, 2)")
+    assert_error(api.post(url, json={"inputs": [["a", 1]]}), 422, "inputs")
+    assert_error(api.post(url, content=b'{"inputs": [[NaN, 1]]}', headers={"content-type": "application/json"}), 422)
+    assert_error(api.post(url, json={}), 422, "exactly one of")
+    assert_error(api.post(url, json={"inputs": [[0, 1]] * 2000}), 422, "MLP_MAX_PREDICT_ROWS")
+    assert_error(api.post(url, json={"image": "aGVsbG8="}), 422, "not a 28x28 image")
+
+
+def test_model_download_and_import_round_trip(api):
+    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
+    model_id = read_events(api, run_id)[-1]["data"]["model_id"]
+    blob = api.get(f"/api/models/{model_id}/download")
+    assert blob.headers["content-type"] == "application/zip"
+    imported = api.post("/api/models/import", files={"file": ("m.zip", blob.content, "application/zip")})
+    assert imported.status_code == 201, imported.text
+    new_id = imported.json()["id"]
+    assert new_id != model_id and imported.json()["source"] == "imported"
+    inputs = {"inputs": [[0, 1], [1, 1]]}
+    assert (api.post(f"/api/models/{new_id}/predict", json=inputs).json()["probabilities"]
+            == api.post(f"/api/models/{model_id}/predict", json=inputs).json()["probabilities"])
+    assert_error(api.post("/api/models/import", files={"file": ("m.zip", b"PK not really", "application/zip")}),
+                 422, "not a valid model file")
+
+
+def test_datasets_and_samples(api):
+    datasets = {d["name"]: d for d in api.get("/api/datasets").json()}
+    assert datasets["xor"]["task"] == "binary" and datasets["xor"]["train_size"] == 4
+    assert datasets["mnist"]["input_shape"] == [28, 28]
+    samples = api.get("/api/datasets/mnist/samples", params={"n": 4}).json()
+    assert len(samples["X"]) == 4 and len(samples["X"][0]) == 28 and len(samples["X"][0][0]) == 28
+    assert all(0 <= label <= 9 for label in samples["y"])
+    assert_error(api.get("/api/datasets/imagenet/samples"), 404, "no dataset 'imagenet'")
+
+
+def test_openapi_lists_every_route_with_examples(api):
+    spec = api.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in ("/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/events", "/api/runs/{run_id}/pause",
+                 "/api/runs/{run_id}/resume", "/api/runs/{run_id}/stop", "/api/models", "/api/models/{model_id}",
+                 "/api/models/{model_id}/download", "/api/models/import", "/api/models/{model_id}/predict",
+                 "/api/datasets", "/api/datasets/{name}/samples", "/api/presets"):
+        assert path in paths, path
+    assert spec["components"]["schemas"]["RunCreate"]["examples"][0]["dataset"] == "xor"
+    assert api.get("/docs").status_code == 200
