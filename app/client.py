@@ -22,6 +22,7 @@ from httpx_sse import connect_sse
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TERMINAL_EVENTS = ("done", "error")
+FINISHED = ("completed", "stopped", "failed")  # run statuses with no more events to come
 
 
 class ClientError(Exception):
@@ -107,15 +108,15 @@ class Client:
                     yield event
                     if event["event"] in TERMINAL_EVENTS:
                         return
-                if self.run(run_id)["status"] in ("completed", "stopped", "failed"):
-                    return  # ended cleanly with nothing more to say (e.g. resumed after done)
-            except (httpx.TransportError, httpx.RemoteProtocolError) as exc:
-                if failures >= retries:
-                    raise
-                error = exc
-            else:
+                # A clean close before done: nothing more to come if the run has ended
+                # (e.g. last_event_id was already past its done); else a server going away.
+                if self.run(run_id)["status"] in FINISHED:
+                    return
                 if failures >= retries:
                     raise httpx.ReadError(f"the event stream of run {run_id} keeps closing")
+            except httpx.TransportError:
+                if failures >= retries:
+                    raise
             failures += 1
             time.sleep(0.5 * failures)
 
@@ -127,6 +128,10 @@ class Client:
         with connect_sse(self.http, "GET", f"/api/runs/{run_id}/events", headers=headers, timeout=timeout) as source:
             _raise_for_status(source.response)
             for sse in source.iter_sse():
+                if not sse.data:
+                    # A heartbeat comment: httpx-sse 0.4 yields it as an empty event once an
+                    # id was seen (florimondmanca/httpx-sse#35); the SSE spec dispatches nothing.
+                    continue
                 yield {"id": int(sse.id), "event": sse.event, "data": json.loads(sse.data)}
 
     # -- models -------------------------------------------------------------

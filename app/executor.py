@@ -51,9 +51,9 @@ class LocalProcessExecutor:
         control = self._ctx.RawValue("i", worker.RUN)
         proc = self._ctx.Process(target=worker.run_job, args=(run_id, job, control, self._events),
                                  name=f"run-{run_id}", daemon=True)
-        with self._lock:
+        with self._lock:  # held across start(): the reaper must not see an unstarted process as dead
             self._workers[run_id] = (proc, control)
-        proc.start()
+            proc.start()
 
     def control(self, run_id: str, command: str) -> None:
         with self._lock:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .config import REPO_ROOT, Settings
 from .errors import ApiError
 from .model_store import ModelStore
-from .routes import datasets, models, runs
+from .routes import datasets, inspect, models, runs
 from .runs import RunManager
 from .storage import Storage
 
@@ -30,7 +30,10 @@ def _field_errors(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"] if p != "body")
-        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+        msg = err["msg"]
+        if isinstance(err.get("input"), (str, int, float)) and err["type"] != "missing":
+            msg += f" (got {err['input']!r})"
+        parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
 
 
@@ -70,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="MLP Playground", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     _install_error_handlers(app)
-    for module in (runs, models, datasets):
+    for module in (runs, models, datasets, inspect):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
     templates = Jinja2Templates(directory=REPO_ROOT / "templates")

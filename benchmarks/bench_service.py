@@ -36,6 +36,8 @@ def follow(client: httpx.Client, run_id: str) -> list[tuple[float, str, dict]]:
     received = []
     with connect_sse(client, "GET", f"/api/runs/{run_id}/events") as source:
         for sse in source.iter_sse():
+            if not sse.data:  # a heartbeat comment (httpx-sse reports it as an empty event)
+                continue
             received.append((time.time(), sse.event, json.loads(sse.data)))
             if sse.event in ("done", "error"):
                 return received

@@ -29,6 +29,8 @@ def read_events(client: httpx.Client, run_id: str, last_event_id: int | None = N
     events = []
     with connect_sse(client, "GET", f"/api/runs/{run_id}/events", headers=headers) as source:
         for sse in source.iter_sse():
+            if not sse.data:  # a heartbeat comment (httpx-sse reports it as an empty event)
+                continue
             events.append({"id": int(sse.id), "event": sse.event, "data": json.loads(sse.data)})
             if sse.event in until or (limit is not None and len(events) >= limit):
                 break
