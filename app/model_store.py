@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
-from mlp_engine import MLP, load_model, model_from_zip, model_to_zip, save_model
+from mlp_engine import (MLP, Dataset, evaluate_confusion, load_dataset, load_model, model_from_zip, model_to_zip,
+                        save_model, trace_example)
+from mlp_engine.serialization import MODEL_JSON
 from mlp_engine.preprocessing import decode_base64_image, decode_image, preprocess_digit
 
 from .errors import ApiError
@@ -102,3 +105,89 @@ class ModelStore:
         self.storage.delete_model(model_id)
         with self._lock:
             self._cache.pop(model_id, None)
+
+    # -- inspect: trace one example, evaluate on the model's dataset ----------
+    def training_data(self, model_id: str) -> dict:
+        """The dataset the model was trained on: {"dataset", "dataset_params", "seed", "exact"}.
+
+        From the run spec saved with the model (or its run); an imported model only
+        knows its dataset's name, so it gets the default parameters (``exact`` false)."""
+        record = self.record(model_id)
+        try:
+            meta = json.loads((self.directory / model_id / MODEL_JSON).read_text()).get("metadata") or {}
+        except (OSError, ValueError):
+            meta = {}
+        spec = meta.get("spec")
+        if not isinstance(spec, dict) and record["run_id"]:
+            spec = (self.storage.get_run(record["run_id"]) or {}).get("spec")
+        if isinstance(spec, dict) and spec.get("dataset"):
+            return {"dataset": spec["dataset"], "dataset_params": spec.get("dataset_params") or {},
+                    "seed": spec.get("seed", 0), "exact": True}
+        name = (record["metrics"].get("dataset") or {}).get("name") or record["dataset"]
+        return {"dataset": name, "dataset_params": {}, "seed": 0, "exact": False}
+
+    def dataset(self, model_id: str, mnist_dir) -> Dataset:
+        """The model's own dataset, rebuilt with the parameters and seed it was trained with."""
+        model, _ = self.load(model_id)
+        source = self.training_data(model_id)
+        try:
+            data = load_dataset(source["dataset"], mnist_dir=mnist_dir, seed=source["seed"], **source["dataset_params"])
+        except FileNotFoundError as exc:
+            raise ApiError(404, f"the dataset {source['dataset']!r} is not available here: {exc}") from None
+        except ValueError as exc:
+            raise ApiError(404, f"this model's dataset {source['dataset']!r} cannot be loaded ({exc}): "
+                                "send 'input' instead") from None
+        if data.n_features != model.config.input_dim:
+            raise ApiError(409, f"this model takes {model.config.input_dim} inputs but the dataset "
+                                f"{data.name!r} has {data.n_features} features: send 'input' instead")
+        return data
+
+    def dataset_example(self, model_id: str, split: str, index: int, mnist_dir) -> tuple[np.ndarray, object]:
+        """Row ``index`` of the model's dataset split: (x: (D,), label)."""
+        data = self.dataset(model_id, mnist_dir)
+        X, y = (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
+        if not 0 <= index < len(X):
+            raise ApiError(422, f"dataset_index {index} is out of range: the {split} split of {data.name!r} "
+                                f"has {len(X)} examples, 0..{len(X) - 1}")
+        label = y[index].tolist() if data.task == "regression" else int(y[index])
+        return X[index], label
+
+    def digit_input(self, model_id: str, base64_text: str) -> np.ndarray:
+        """A drawn digit (base64 PNG/JPEG) preprocessed as MNIST: (784,) in [0, 1]."""
+        model, _ = self.load(model_id)
+        if model.config.input_dim != MNIST_INPUTS:
+            raise ApiError(422, f"this model takes {model.config.input_dim} inputs, not a 28x28 image: "
+                                "send 'input' instead, or pick an MNIST model")
+        try:
+            return preprocess_digit(decode_base64_image(base64_text)).reshape(-1)  # (28, 28) -> (784,)
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from None
+
+    def trace(self, model_id: str, x, label, optimizer: dict, source: dict) -> dict:
+        """Every stage of one example's forward pass, backward pass and update step."""
+        model, record = self.load(model_id)
+        n = len(x)
+        if n != model.config.input_dim:
+            raise ApiError(422, f"the input has {n} values, this model takes {model.config.input_dim}")
+        settings = dict(optimizer)
+        name, lr = settings.pop("name"), settings.pop("lr")
+        try:
+            trace = trace_example(model, np.asarray(x, dtype=np.float64), label, name, lr, **settings)
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from None
+        classes = (record["metrics"].get("dataset") or {}).get("classes") or None
+        return {"model_id": model_id, "source": source, "classes": classes, **trace}
+
+    def evaluation(self, model_id: str, split: str, mnist_dir, limit: int) -> dict:
+        """Confusion matrix, per-class accuracy and the misclassified examples of a split."""
+        model, _ = self.load(model_id)
+        if model.head.task == "regression":
+            raise ApiError(422, "this is a regression model: it has no classes, so no confusion matrix; "
+                                "see its mse and r2 in GET /api/models/{id}")
+        data = self.dataset(model_id, mnist_dir)
+        X, y = (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
+        try:
+            result = evaluate_confusion(model, X, y, max_examples=limit, classes=data.classes)
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from None
+        return {"model_id": model_id, "dataset": data.name, "split": split, **result}

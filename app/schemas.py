@@ -142,3 +142,108 @@ class PredictResponse(BaseModel):
     probabilities: list[list[float]] | None = Field(description="Class probabilities per example.")
     activations: list[list[list[float]]] = Field(description="Per example, per hidden layer, each unit's output.")
     input: list[list[float]] | None = Field(None, description="The preprocessed 28x28 image, for image input.")
+
+
+# -- inspect: the step-through trace and the confusion matrix --------------------------
+
+
+class TraceOptimizerIn(OptimizerIn):
+    """The optimiser of the trace's one update step, from a fresh state (t = 1)."""
+
+    name: OptimizerName = "sgd"
+    lr: FiniteFloat = Field(0.01, gt=0, description="Learning rate of the one step.")
+
+
+TRACE_EXAMPLE = {"input": [0, 1], "label": 1, "optimizer": {"name": "adam", "lr": 0.001}}
+TRACE_DATASET_EXAMPLE = {"dataset_index": 0, "split": "test"}
+
+
+class TraceRequest(Strict):
+    """One example to walk through the network: feature values (`input`), a drawn digit
+    (`image`, MNIST models) or an example of the model's own dataset (`dataset_index`)."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [TRACE_EXAMPLE, TRACE_DATASET_EXAMPLE]})
+
+    input: list[FiniteFloat] | None = Field(None, description="One example's feature values (784 for MNIST).")
+    image: str | None = Field(None, description="A PNG/JPEG as base64 or a data: URL (MNIST models).")
+    dataset_index: int | None = Field(None, ge=0, description="Row of the model's own dataset split.")
+    split: Literal["train", "test"] = Field("test", description="The split `dataset_index` counts in.")
+    label: int | FiniteFloat | list[FiniteFloat] | None = Field(
+        None, description="The true class index (a value, or a list of values, for regression). "
+                          "Required with `input` and `image`; with `dataset_index` it replaces the dataset's label.")
+    optimizer: TraceOptimizerIn = Field(default_factory=TraceOptimizerIn)
+
+    @model_validator(mode="after")
+    def one_example(self):
+        given = [k for k in ("input", "image", "dataset_index") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'input' (feature values), 'image' (base64 PNG) "
+                             "or 'dataset_index' (an example of the model's dataset)")
+        if self.label is None and self.dataset_index is None:
+            raise ValueError(f"give the true 'label' of this {given[0]}: the loss and the gradients depend on it")
+        return self
+
+
+class TraceStage(BaseModel):
+    """One step of the walk-through. Arrays come as `shape`, `summary` (min, max, mean,
+    std, nonzero, shape) and, for at most 1024 numbers, `values`; stages add their own
+    fields (`shapes`, `W`, `columns`, `top_k`, `engine_check`, `derivative`, `note`, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(description="input, z1, a1, ..., output, loss, dz3, dW3, db3, da2, dz2, ..., "
+                                  "update, loss_after_step")
+    phase: Literal["forward", "loss", "backward", "update"]
+    layer: int | None = Field(description="1-based dense layer; 0 for the input; null for the update.")
+    formula: str
+    shape: list[int]
+    summary: dict
+
+
+class GradientCheckRow(BaseModel):
+    param: str
+    layer: int
+    index: list[int]
+    why: Literal["largest |gradient|", "random"]
+    analytic: float = Field(description="Backprop's gradient, on a float64 copy of the model.")
+    numeric: float = Field(description="(L(w+ε) − L(w−ε)) / 2ε")
+    relative_error: float
+    trace: float | None = Field(None, description="The trace's gradient, in the model's own dtype.")
+
+
+class TracePublic(BaseModel):
+    model_id: str
+    source: dict = Field(description='{"kind": "input" | "image" | "dataset", "split", "index"}')
+    classes: list[str] | None = None
+    model: dict = Field(description="layer_sizes, activations, head, task, dtype")
+    label: Any
+    prediction: Any
+    loss: float
+    loss_after_step: float
+    stages: list[TraceStage]
+    gradient_check: list[GradientCheckRow]
+
+
+class MisclassifiedExample(BaseModel):
+    index: int = Field(description="Row in the split: trace it with {\"dataset_index\": index}.")
+    true: int
+    predicted: int
+    confidence: float = Field(description="Probability of the predicted class.")
+    p_true: float = Field(description="Probability of the true class.")
+
+
+class EvaluationPublic(BaseModel):
+    model_id: str
+    dataset: str
+    split: Literal["train", "test"]
+    n: int
+    classes: list[str]
+    accuracy: float
+    loss: float
+    confusion: list[list[int]] = Field(description="K x K counts: row = true class, column = predicted class.")
+    class_counts: list[int]
+    per_class_accuracy: list[float | None] = Field(description="Per true class; null for a class with no examples.")
+    most_confused: list[dict] = Field(description='[{"true", "predicted", "count"}], the top 5 mistakes')
+    n_misclassified: int
+    misclassified: list[MisclassifiedExample] = Field(description="The most confident mistakes first, capped.")

@@ -9,6 +9,7 @@ from .activations import ACTIVATIONS
 from .datasets import DATASETS, Dataset, dataset_info, download_mnist, load_dataset
 from .experiment import PRESETS, Experiment, preset
 from .gradcheck import gradient_check
+from .inspection import evaluate_confusion, trace_example
 from .losses import HEAD_FOR_TASK, HEADS
 from .model import MLP, LayerSpec, ModelConfig
 from .optimizers import OPTIMIZERS, make_optimizer
@@ -24,4 +25,5 @@ __all__ = [
     "save_model", "load_model", "model_to_zip", "model_from_zip", "save_checkpoint", "load_checkpoint",
     "ModelFileError", "DATASETS", "Dataset", "dataset_info", "download_mnist", "load_dataset",
     "Experiment", "PRESETS", "preset",
+    "trace_example", "evaluate_confusion",
 ]
