@@ -68,16 +68,20 @@ class ModelStore:
         }
 
     def predict_image(self, model_id: str, *, base64_text: str | None = None, data: bytes | None = None) -> dict:
+        digit = self.digit_input(model_id, base64_text=base64_text, data=data)
+        return {**self.predict(model_id, digit.reshape(1, -1)), "input": digit.tolist()}
+
+    def digit_input(self, model_id: str, *, base64_text: str | None = None, data: bytes | None = None) -> np.ndarray:
+        """A drawn digit (base64 text or raw PNG/JPEG bytes) preprocessed as MNIST: (28, 28) in [0, 1]."""
         model, _ = self.load(model_id)
         if model.config.input_dim != MNIST_INPUTS:
             raise ApiError(422, f"this model takes {model.config.input_dim} inputs, not a 28x28 image: "
-                                "send 'inputs' instead, or pick an MNIST model")
+                                "send feature rows instead, or pick an MNIST model")
         try:
             image = decode_base64_image(base64_text) if base64_text is not None else decode_image(data)
-            digit = preprocess_digit(image)  # (28, 28) in [0, 1]
+            return preprocess_digit(image)
         except ValueError as exc:
             raise ApiError(422, str(exc)) from None
-        return {**self.predict(model_id, digit.reshape(1, -1)), "input": digit.tolist()}
 
     # -- import / export ----------------------------------------------------
     def export_zip(self, model_id: str) -> bytes:
@@ -151,17 +155,6 @@ class ModelStore:
                                 f"has {len(X)} examples, 0..{len(X) - 1}")
         label = y[index].tolist() if data.task == "regression" else int(y[index])
         return X[index], label
-
-    def digit_input(self, model_id: str, base64_text: str) -> np.ndarray:
-        """A drawn digit (base64 PNG/JPEG) preprocessed as MNIST: (784,) in [0, 1]."""
-        model, _ = self.load(model_id)
-        if model.config.input_dim != MNIST_INPUTS:
-            raise ApiError(422, f"this model takes {model.config.input_dim} inputs, not a 28x28 image: "
-                                "send 'input' instead, or pick an MNIST model")
-        try:
-            return preprocess_digit(decode_base64_image(base64_text)).reshape(-1)  # (28, 28) -> (784,)
-        except ValueError as exc:
-            raise ApiError(422, str(exc)) from None
 
     def trace(self, model_id: str, x, label, optimizer: dict, source: dict) -> dict:
         """Every stage of one example's forward pass, backward pass and update step."""
