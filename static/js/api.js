@@ -80,6 +80,7 @@ export async function getChoices() {
 }
 
 const RUN_EVENTS = ["status", "progress", "epoch", "done"];
+const MAX_RETRIES = 12; // ~1.5 minutes of backing off
 
 /**
  * Follow a run's server-sent events.
@@ -138,6 +139,11 @@ export function followRun(id, handlers) {
       // CLOSED: the browser gave up (e.g. an HTTP error); try again ourselves, backing off.
       source.close();
       retries += 1;
+      if (retries > MAX_RETRIES) {
+        finish();
+        say("failed", "The connection to the server is lost. Reload the page to try again.");
+        return;
+      }
       const delay = Math.min(10000, 500 * 2 ** Math.min(retries, 5));
       say("reconnecting", `Connection to the server lost; retrying in ${Math.round(delay / 1000)} s…`);
       retryTimer = setTimeout(() => { if (!closed) open(); }, delay);
