@@ -40,7 +40,10 @@ def _field_errors(exc: RequestValidationError) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        body = {"detail": exc.detail}
+        if exc.loc is not None:  # the same shape as request-validation errors, for the page's fields
+            body["errors"] = [{"loc": exc.loc, "msg": exc.detail}]
+        return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

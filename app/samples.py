@@ -9,12 +9,15 @@ from mlp_engine import load_dataset
 from .errors import ApiError
 
 
-def dataset_samples(name: str, mnist_dir, *, n: int, split: str, seed: int) -> dict:
-    """Up to n seeded-random examples of a split: {"X", "y", "input_shape", "classes", "feature_names"}."""
+def dataset_samples(name: str, mnist_dir, params: dict, *, data_seed: int, n: int, split: str, seed: int) -> dict:
+    """Up to n seeded-random examples of a split of the dataset built from (params,
+    data_seed): {"X", "y", "input_shape", "classes", "feature_names", "task"}."""
     try:
-        data = load_dataset(name, mnist_dir=mnist_dir)
-    except (FileNotFoundError, ValueError) as exc:
+        data = load_dataset(name, mnist_dir=mnist_dir, seed=data_seed, **params)
+    except FileNotFoundError as exc:
         raise ApiError(404, str(exc)) from None
+    except ValueError as exc:
+        raise ApiError(422, str(exc)) from None
     X, y = (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
     pick = np.sort(np.random.default_rng(seed).permutation(len(X))[:n])
     rows = X[pick]

@@ -108,7 +108,8 @@ class TrainConfig:
 
 def histogram(values: np.ndarray, bins: int) -> dict:
     counts, edges = np.histogram(values, bins=bins)
-    return {"counts": counts.tolist(), "edges": edges.astype(float).tolist()}
+    # Six significant digits are plenty for drawing and keep each epoch event small.
+    return {"counts": counts.tolist(), "edges": [float(f"{e:.6g}") for e in edges]}
 
 
 def evaluate(model: MLP, X: np.ndarray, y: np.ndarray) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -32,11 +34,21 @@ def list_datasets(settings: SettingsDep) -> list[dict]:
 
 @router.get("/datasets/{name}/samples")
 def get_samples(name: str, settings: SettingsDep, n: Annotated[int, Query(ge=1, le=2000)] = 16,
-                split: Annotated[str, Query(pattern="^(train|test)$")] = "train", seed: int = 0) -> dict:
-    """A few examples for previews: `X` rows (MNIST digits as 28x28), `y` labels."""
+                split: Annotated[str, Query(pattern="^(train|test)$")] = "train",
+                params: Annotated[str | None, Query(description='dataset_params as JSON, e.g. {"noise": 0.2}')] = None,
+                data_seed: Annotated[int, Query(ge=0, description="the run's seed: the same points it trains on")] = 0,
+                seed: Annotated[int, Query(ge=0, description="which examples to pick")] = 0) -> dict:
+    """A few examples for previews, built as a run with these `params` and `data_seed`
+    would build them: `X` rows (MNIST digits as 28x28), `y` labels."""
     if name not in DATASETS:
         raise ApiError(404, f"no dataset {name!r}: choose one of {', '.join(DATASETS)}")
-    return dataset_samples(name, settings.mnist_dir, n=n, split=split, seed=seed)
+    try:
+        dataset_params = json.loads(params) if params else {}
+    except json.JSONDecodeError:
+        raise ApiError(422, f"params must be a JSON object, got {params!r}") from None
+    if not isinstance(dataset_params, dict):
+        raise ApiError(422, f"params must be a JSON object, got {params!r}")
+    return dataset_samples(name, settings.mnist_dir, dataset_params, data_seed=data_seed, n=n, split=split, seed=seed)
 
 
 @router.get("/presets")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,10 +33,15 @@ def list_runs(manager: ManagerDep, limit: Annotated[int, Query(ge=1, le=200)] = 
 
 
 @router.get("/{run_id}", response_model=RunDetail)
-def get_run(run_id: str, manager: ManagerDep):
-    """A run's config, status, and its full per-epoch metrics history."""
+def get_run(run_id: str, manager: ManagerDep,
+            history: Annotated[Literal["full", "metrics"], Query(
+                description="`metrics`: per-epoch numbers only, without layer histograms and boundary views")] = "full"):
+    """A run's config, status, and its per-epoch metrics history."""
     run = manager.get(run_id)
-    return {**run, "history": manager.storage.epoch_history(run_id)}
+    epochs = manager.storage.epoch_history(run_id)
+    if history == "metrics":
+        epochs = [{k: v for k, v in m.items() if k not in ("layers", "view")} for m in epochs]
+    return {**run, "history": epochs}
 
 
 @router.post("/{run_id}/pause", response_model=RunPublic)
@@ -67,9 +72,12 @@ def delete_run(run_id: str, manager: ManagerDep):
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "Events `status`, `progress`, `epoch`, `done`, `error`, each with an `id`."}})
 async def run_events(run_id: str, request: Request, manager: ManagerDep, settings: SettingsDep,
-                     last_event_id: Annotated[int | None, Header()] = None):
+                     last_event_id: Annotated[int | None, Header()] = None,
+                     after: Annotated[int | None, Query(ge=0, description="start after this event id")] = None):
     """Server-sent events of a run: its history first, then live. Reconnect with
-    `Last-Event-ID` to get exactly the events missed."""
+    `Last-Event-ID` (or `?after=`, which a browser's EventSource can send on its first
+    connection) to get exactly the events after that id."""
+    last_event_id = last_event_id if last_event_id is not None else after
     await run_in_threadpool(manager.get, run_id)  # 404 before the stream starts
     queue = manager.subscribe(run_id)  # subscribe before reading history: nothing falls between
 

@@ -42,6 +42,8 @@ export const getDatasets = () => request("GET", "/api/datasets");
 export const createRun = (spec) => request("POST", "/api/runs", spec);
 export const listRuns = (limit = 20) => request("GET", `/api/runs?limit=${limit}`);
 export const getRun = (id) => request("GET", `/api/runs/${encodeURIComponent(id)}`);
+/** A run with per-epoch numbers only (no histograms or boundary views): for comparing curves. */
+export const getRunMetrics = (id) => request("GET", `/api/runs/${encodeURIComponent(id)}?history=metrics`);
 export const controlRun = (id, action) => request("POST", `/api/runs/${encodeURIComponent(id)}/${action}`);
 
 /** A few examples of a dataset for previews: {X, y, input_shape, classes, feature_names, task}.
@@ -119,7 +121,8 @@ export function followRun(id, handlers) {
   }
 
   function open() {
-    source = new EventSource(url);
+    // After a reopen, ask only for what came after the last event seen.
+    source = new EventSource(lastSeq ? `${url}?after=${lastSeq}` : url);
     source.onopen = () => {
       if (lost) say("open", "Connection to the server is back; following the run again.");
       lost = false;

@@ -96,7 +96,7 @@ export function createRunList({ list, errorLine, compareBox, compareEl, refreshB
 
   async function historyOf(run) {
     if (histories.has(run.id)) return histories.get(run.id);
-    const detail = await api.getRun(run.id);
+    const detail = await api.getRunMetrics(run.id);
     if (TERMINAL.has(detail.status)) histories.set(run.id, detail.history);
     return detail.history;
   }

@@ -218,3 +218,33 @@ def test_openapi_lists_every_route_with_examples(api):
         assert path in paths, path
     assert spec["components"]["schemas"]["RunCreate"]["examples"][0]["dataset"] == "xor"
     assert api.get("/docs").status_code == 200
+
+
+def test_engine_and_limit_errors_say_where(api):
+    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "epochs": 5000}), 422, "MLP_MAX_EPOCHS")
+    assert body["errors"][0]["loc"] == ["body", "epochs"]
+    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "dataset": "moons", "dataset_params": {"noise": 5}}),
+                        422, "noise")
+    assert body["errors"][0]["loc"] == ["body", "dataset_params"]
+    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "early_stopping": 2}), 422, "validation_split")
+    assert body["errors"][0]["loc"] == ["body", "early_stopping"]
+
+
+def test_samples_follow_the_run_dataset_params_and_seed(api):
+    url = "/api/datasets/moons/samples"
+    a = api.get(url, params={"n": 5, "params": '{"noise": 0.3}', "data_seed": 4}).json()
+    b = api.get(url, params={"n": 5, "params": '{"noise": 0.3}', "data_seed": 4}).json()
+    c = api.get(url, params={"n": 5, "params": '{"noise": 0.3}', "data_seed": 5}).json()
+    assert a["X"] == b["X"] and a["X"] != c["X"]
+    assert_error(api.get(url, params={"params": '{"noise": 9}'}), 422, "noise")
+    assert_error(api.get(url, params={"params": "[1]"}), 422, "JSON object")
+
+
+def test_history_without_layers_and_events_after_an_id(api):
+    run_id = api.post("/api/runs", json={**XOR_RUN, "epochs": 5}).json()["id"]
+    events = read_events(api, run_id)
+    lean = api.get(f"/api/runs/{run_id}", params={"history": "metrics"}).json()["history"]
+    assert len(lean) == 5 and "layers" not in lean[0] and "train_loss" in lean[0]
+    with api.stream("GET", f"/api/runs/{run_id}/events", params={"after": events[-2]["id"]}) as response:
+        text = response.read().decode()
+    assert f"id: {events[-1]['id']}" in text and f"id: {events[-2]['id']}" not in text
