@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { createBoundary } from "./boundary.js";
 import { createBuilder } from "./builder.js";
 import { createRunCharts } from "./charts.js";
+import { createDrawPanel } from "./draw.js";
 import { ACTIVE, TERMINAL, duration, int, num, pct, runLabel } from "./format.js";
 import { createHistograms } from "./histograms.js";
 import { createRunList } from "./runs.js";
@@ -22,7 +23,7 @@ const buttons = { train: $("train"), pause: $("pause"), resume: $("resume"), sto
 /** The run on view: its spec, status and the epoch metrics received so far. */
 const run = { id: null, spec: null, info: null, status: "idle", total: 0, history: [], follower: null, lastView: null };
 
-let builder, charts, histograms, boundary, runList;
+let builder, charts, histograms, boundary, runList, draw;
 
 function setStatus(status, text) {
   run.status = status;
@@ -137,6 +138,7 @@ function follow(id) {
     done(data) {
       setStatus(data.status, describeDone(data));
       if (data.status === "completed") {
+        if (run.spec.dataset === "mnist") draw.refreshModels(data.model_id); // a new model to draw for
         $("epoch-progress-text").textContent = `${data.epochs_done}: done`;
         $("epoch-progress").value = 1;
         $("run-progress").value = 1;
@@ -246,6 +248,7 @@ async function main() {
   runList = createRunList({
     list: $("run-list"), errorLine: $("runs-error"), compareBox: $("compare"), compareEl: $("compare-chart"), refreshButton: $("refresh-runs"),
   }, { datasetInfo: builder.datasetInfo, onOpen: (id) => openRun(id), logScale: state.ui.logScale });
+  draw = createDrawPanel($("draw"), { presets, onRunChange: () => runList.refresh() });
 
   builder.render();
   if (fresh) builder.showPreset("xor");

@@ -198,10 +198,10 @@ def test_model_download_and_import_round_trip(api):
                  422, "not a valid model file")
 
 
-def test_datasets_and_samples(api):
+def test_datasets_and_samples(api, mnist_dir):
     datasets = {d["name"]: d for d in api.get("/api/datasets").json()}
     assert datasets["xor"]["task"] == "binary" and datasets["xor"]["train_size"] == 4
-    assert datasets["mnist"]["input_shape"] == [28, 28]
+    assert datasets["mnist"]["available"] and datasets["mnist"]["input_shape"] == [28, 28]
     samples = api.get("/api/datasets/mnist/samples", params={"n": 4}).json()
     assert len(samples["X"]) == 4 and len(samples["X"][0]) == 28 and len(samples["X"][0][0]) == 28
     assert all(0 <= label <= 9 for label in samples["y"])
