@@ -85,6 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def index(request: Request):
         return templates.TemplateResponse(request, "index.html", {})
 
+    @app.get("/inspect", include_in_schema=False)
+    def inspect_page(request: Request):
+        return templates.TemplateResponse(request, "inspect.html", {})
+
     return app
 
 

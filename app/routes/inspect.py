@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from ..deps import ModelsDep, SettingsDep
 from ..schemas import EvaluationPublic, TracePublic, TraceRequest
@@ -38,3 +39,30 @@ def evaluation(model_id: str, models: ModelsDep, settings: SettingsDep,
     """Confusion matrix, per-class and overall accuracy, and the misclassified examples
     (most confident first) of a classifier on its own dataset's split."""
     return models.evaluation(model_id, split, settings.mnist_dir, limit)
+
+
+class DatasetExample(BaseModel):
+    index: int
+    x: list[float] = Field(description="The example's features (784 pixels in [0, 1] for MNIST).")
+    label: Any
+
+
+class ExamplesPublic(BaseModel):
+    split: Literal["train", "test"]
+    input_shape: list[int] | None = Field(None, description="[28, 28] for MNIST: how to draw x.")
+    examples: list[DatasetExample]
+
+
+@router.get("/{model_id}/examples", response_model=ExamplesPublic)
+def examples(model_id: str, models: ModelsDep, settings: SettingsDep,
+             index: Annotated[list[int], Query(min_length=1, max_length=100,
+                                               description="Rows of the split, e.g. ?index=3&index=17")],
+             split: Annotated[Literal["train", "test"], Query()] = "test"):
+    """Examples of the model's own dataset by row (the evaluation's misclassified ones, say),
+    to draw as thumbnails; `POST .../trace` with `dataset_index` walks one through."""
+    rows = []
+    for i in index:
+        x, label = models.dataset_example(model_id, split, i, settings.mnist_dir)
+        rows.append({"index": i, "x": x.tolist(), "label": label})
+    shape = (models.record(model_id)["metrics"].get("dataset") or {}).get("input_shape")
+    return {"split": split, "input_shape": shape if shape and len(shape) == 2 else None, "examples": rows}
