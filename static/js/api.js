@@ -46,6 +46,29 @@ export const getRun = (id) => request("GET", `/api/runs/${encodeURIComponent(id)
 export const getRunMetrics = (id) => request("GET", `/api/runs/${encodeURIComponent(id)}?history=metrics`);
 export const controlRun = (id, action) => request("POST", `/api/runs/${encodeURIComponent(id)}/${action}`);
 
+/** Trained models, newest first; `dataset` keeps one dataset's ("mnist"). */
+export const listModels = (dataset) =>
+  request("GET", `/api/models${dataset ? `?dataset=${encodeURIComponent(dataset)}` : ""}`);
+
+/** Classify a drawing (a PNG data: URL) with an MNIST model:
+ *  {predictions, labels, probabilities, activations, input}. */
+export const predictImage = (id, dataUrl) =>
+  request("POST", `/api/models/${encodeURIComponent(id)}/predict`, { image: dataUrl });
+
+/** One example through every stage: body {dataset_index, split} | {image, label} | {input, label}, plus optimizer. */
+export const trace = (modelId, body) => request("POST", `/api/models/${encodeURIComponent(modelId)}/trace`, body);
+
+/** Confusion matrix, per-class accuracy and the misclassified examples of a split. */
+export const evaluation = (modelId, split = "test", limit = 100) =>
+  request("GET", `/api/models/${encodeURIComponent(modelId)}/evaluation?split=${split}&limit=${limit}`);
+
+/** Rows of the model's dataset by index: {split, input_shape, examples: [{index, x, label}]}. */
+export function examples(modelId, indices, split = "test") {
+  const q = new URLSearchParams({ split });
+  for (const i of indices) q.append("index", String(i));
+  return request("GET", `/api/models/${encodeURIComponent(modelId)}/examples?${q}`);
+}
+
 /** A few examples of a dataset for previews: {X, y, input_shape, classes, feature_names, task}.
  *  `params` and `dataSeed` describe the dataset as a run would build it. */
 export function getSamples(name, n, params = {}, dataSeed = 0) {

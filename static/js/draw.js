@@ -9,7 +9,6 @@
 import * as api from "./api.js";
 import { gridShape, heatColor, layerStats, createThrottle, modelLabel } from "./digits.js";
 import { ACTIVE, duration, int, num, pct } from "./format.js";
-import { listModels, predictImage } from "./models_api.js";
 
 const PREDICT_INTERVAL_MS = 100;
 const INK = "#0f172a";
@@ -184,7 +183,7 @@ export function createDrawPanel(root, { presets = [], onRunChange = () => {} } =
     const url = canvas.toDataURL("image/png");
     const wasFinal = announceNext;
     try {
-      const response = await predictImage(model, url);
+      const response = await api.predictImage(model, url);
       if (model !== modelId || !strokes.length) return; // stale: the model or drawing changed
       showPrediction(model, response, wasFinal && !active);
     } catch (err) {
@@ -389,7 +388,7 @@ export function createDrawPanel(root, { presets = [], onRunChange = () => {} } =
   async function refreshModels(selectId = null) {
     let list;
     try {
-      list = await listModels("mnist");
+      list = await api.listModels("mnist");
     } catch (err) {
       status.textContent = `Could not load the MNIST models: ${err.detail}`;
       return;

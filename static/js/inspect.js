@@ -1,13 +1,12 @@
 // The inspect page: pick a model and one example, then step through its trace stage by
 // stage; beside it the numerical gradient check and the test set's confusion matrix.
-// Wiring only: inspect_api.js fetches, stages.js and heatmap.js draw.
+// Wiring only: api.js fetches, stages.js and heatmap.js draw.
 // URL: ?model=<id>&split=test&index=<i>&stage=<name>&opt=<optimizer>&lr=<lr>
 
-import { getChoices } from "./api.js";
 import { paintedPixels } from "./canvas.js";
 import { int, pct } from "./format.js";
 import { heatMap, short, exact } from "./heatmap.js";
-import * as api from "./inspect_api.js";
+import * as api from "./api.js";
 import { PHASES, kindOf, paramName, renderStage, shapesOf, shortOf, titleOf } from "./stages.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -688,7 +687,7 @@ async function start() {
   state.index = url.index;
   state.wantedStage = url.stage;
   try {
-    const [choices, models] = await Promise.all([getChoices(), api.listModels()]);
+    const [choices, models] = await Promise.all([api.getChoices(), api.listModels()]);
     const select = $("#optimizer");
     select.replaceChildren(...choices.optimizer.map((o) => new Option(o, o)));
     if (url.opt && choices.optimizer.includes(url.opt)) state.optimizer.name = url.opt;
