@@ -247,3 +247,15 @@ class EvaluationPublic(BaseModel):
     most_confused: list[dict] = Field(description='[{"true", "predicted", "count"}], the top 5 mistakes')
     n_misclassified: int
     misclassified: list[MisclassifiedExample] = Field(description="The most confident mistakes first, capped.")
+
+
+class DatasetExample(BaseModel):
+    index: int
+    x: list[float] = Field(description="The example's features (784 pixels in [0, 1] for MNIST).")
+    label: Any
+
+
+class ExamplesPublic(BaseModel):
+    split: Literal["train", "test"]
+    input_shape: list[int] | None = Field(None, description="[28, 28] for MNIST: how to draw x.")
+    examples: list[DatasetExample]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
-
 from ..deps import ModelsDep, SettingsDep
-from ..schemas import EvaluationPublic, TracePublic, TraceRequest
+from ..schemas import EvaluationPublic, ExamplesPublic, TracePublic, TraceRequest
 
 router = APIRouter(prefix="/api/models", tags=["inspect"])
 
@@ -39,18 +37,6 @@ def evaluation(model_id: str, models: ModelsDep, settings: SettingsDep,
     """Confusion matrix, per-class and overall accuracy, and the misclassified examples
     (most confident first) of a classifier on its own dataset's split."""
     return models.evaluation(model_id, split, settings.mnist_dir, limit)
-
-
-class DatasetExample(BaseModel):
-    index: int
-    x: list[float] = Field(description="The example's features (784 pixels in [0, 1] for MNIST).")
-    label: Any
-
-
-class ExamplesPublic(BaseModel):
-    split: Literal["train", "test"]
-    input_shape: list[int] | None = Field(None, description="[28, 28] for MNIST: how to draw x.")
-    examples: list[DatasetExample]
 
 
 @router.get("/{model_id}/examples", response_model=ExamplesPublic)

@@ -178,3 +178,11 @@ def test_openapi_documents_the_inspect_routes(api):
     assert spec["paths"]["/api/models/{model_id}/trace"]["post"]["tags"] == ["inspect"]
     assert "/api/models/{model_id}/evaluation" in spec["paths"]
     assert spec["components"]["schemas"]["TraceRequest"]["examples"][0]["label"] == 1
+
+
+def test_examples_by_index(api, xor_model):
+    body = api.get(f"/api/models/{xor_model}/examples", params={"split": "test", "index": [3, 1]}).json()
+    assert [e["index"] for e in body["examples"]] == [3, 1]
+    assert body["examples"][0]["x"] == [1.0, 1.0] and body["examples"][0]["label"] == 0  # XOR(1, 1)
+    assert body["examples"][1]["x"] == [0.0, 1.0] and body["examples"][1]["label"] == 1
+    assert_error(api.get(f"/api/models/{xor_model}/examples", params={"index": 9}), 422, "out of range")
