@@ -10,15 +10,23 @@ scans:
 2. Crop to the bounding box of the ink: pixels above ``BBOX_THRESHOLD`` times
    the brightest ink, so that faint anti-aliased fringes and JPEG ringing (up to
    0.15 at quality 75 and 0.3 at quality 50) do not grow the box.
-3. Scale the crop, keeping its aspect ratio, so its larger side is
+3. ``normalize_stroke``: bring the stroke width into MNIST's range. A drawing's
+   width after step 4 depends on the pen and on how large it was drawn (a small
+   digit from a broad pen comes out blobby, a large one from a fine pen
+   spidery), while MNIST strokes are ``STROKE_RANGE`` (1.7 to 2.4) pixels wide
+   at 28x28 in half its digits (``stroke_width`` of the test set: quartiles 1.69
+   and 2.38, median 2.0). A wider or narrower drawing is eroded or dilated (grey
+   levels, an octagonal pen, at ``_STROKE_SCALE`` times the final resolution)
+   to the nearest end of the range; one within it is left as drawn.
+4. Scale the crop, keeping its aspect ratio, so its larger side is
    ``DIGIT_BOX`` (20) pixels, with Lanczos anti-aliasing.
-4. Paste it into a black ``SIZE`` x ``SIZE`` (28x28) image so that its
+5. Paste it into a black ``SIZE`` x ``SIZE`` (28x28) image so that its
    intensity-weighted centre of mass lands on pixel ``(14, 14)`` (row, column).
    The shift is a whole number of pixels, as MNIST's was: over the MNIST test
    set the centre of mass is (13.99, 14.01) with a standard deviation of 0.29 px,
    the spread of a rounding to the nearest pixel. Rounding keeps strokes sharp,
    where a sub-pixel shift would blur them.
-5. Divide by the maximum, so the brightest pixel is 1.0 as in 90% of MNIST
+6. Divide by the maximum, so the brightest pixel is 1.0 as in 90% of MNIST
    digits (a thin or grey stroke would otherwise come out faint).
 """
 
@@ -39,11 +47,18 @@ CENTER = 14.0
 BLANK_THRESHOLD = 0.05
 #: Ink above this fraction of the brightest ink counts for the bounding box.
 BBOX_THRESHOLD = 0.25
+#: Stroke widths (px at 28x28, as ``stroke_width`` measures them) left as drawn:
+#: the interquartile range of the MNIST test digits. Wider or narrower strokes are
+#: thinned or thickened to the nearest end.
+STROKE_RANGE = (1.7, 2.4)
 #: Largest width or height that ``decode_image`` accepts.
 MAX_IMAGE_SIDE = 4096
 IMAGE_FORMATS = ("PNG", "JPEG")
 #: ITU-R 601-2 luma weights, the ones Pillow's ``convert("L")`` uses.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+#: Pixels per final pixel at which the stroke is measured and changed: a step of
+#: dilation or erosion there moves each edge by 1/6 px of the 28x28 digit.
+_STROKE_SCALE = 6
 
 
 class BlankImageError(ValueError):
@@ -143,7 +158,9 @@ def to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
     return _ink_from_grey(grey)
 
 
-def preprocess_digit(image: Image.Image | np.ndarray, *, center_of_mass: bool = True) -> np.ndarray:
+def preprocess_digit(
+    image: Image.Image | np.ndarray, *, center_of_mass: bool = True, stroke: bool = True
+) -> np.ndarray:
     """Crop, scale and centre a drawing the way MNIST digits were made.
 
     Parameters
@@ -153,6 +170,9 @@ def preprocess_digit(image: Image.Image | np.ndarray, *, center_of_mass: bool = 
     center_of_mass : bool, default True
         Put the centre of mass on (14, 14), as MNIST did. False centres the
         bounding box instead.
+    stroke : bool, default True
+        Thin or thicken strokes into ``STROKE_RANGE`` (``normalize_stroke``).
+        False keeps the drawn width.
 
     Returns
     -------
@@ -165,12 +185,72 @@ def preprocess_digit(image: Image.Image | np.ndarray, *, center_of_mass: bool = 
     BlankImageError
         If the image has no ink.
     """
-    ink = to_ink(image)
-    digit = _fit_box(_crop_to_ink(ink))  # (h, w), max(h, w) == DIGIT_BOX
+    crop = _crop_to_ink(to_ink(image))
+    if stroke:
+        crop = normalize_stroke(crop)
+    digit = _fit_box(crop)  # (h, w), max(h, w) == DIGIT_BOX
     top, left = _placement(digit, center_of_mass)
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
     out[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
     return _normalize(out)
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width in pixels: 2 x area / perimeter of the ink above half its maximum.
+
+    A stroke of width w and length L >> w has area wL and perimeter about 2L.
+    The perimeter counts the edges between inked and blank pixels (the image's
+    border counts as blank).
+
+    Parameters
+    ----------
+    ink : np.ndarray
+        (H, W) float white ink on black, e.g. an MNIST digit divided by 255.
+
+    Returns
+    -------
+    float
+        0.0 for an image with no ink.
+    """
+    peak = float(ink.max()) if ink.size else 0.0
+    if peak <= 0.0:
+        return 0.0
+    inked = np.pad(ink > 0.5 * peak, 1)  # (H + 2, W + 2)
+    perimeter = np.count_nonzero(inked[1:] != inked[:-1]) + np.count_nonzero(inked[:, 1:] != inked[:, :-1])
+    return 2.0 * np.count_nonzero(inked) / perimeter
+
+
+def normalize_stroke(crop: np.ndarray) -> np.ndarray:
+    """Thin or thicken a cropped digit so its strokes, once it is scaled to
+    ``DIGIT_BOX``, are within ``STROKE_RANGE``.
+
+    The crop is scaled to ``_STROKE_SCALE * DIGIT_BOX`` px, its width measured
+    with ``stroke_width`` and, if outside the range, changed by grey-level
+    erosion or dilation: each step moves every edge out or in by one pixel, so
+    ``round((target - width) * _STROKE_SCALE / 2)`` steps reach the nearest end
+    of the range. A crop already in range is returned unchanged, and so is one
+    that erosion would wipe out.
+
+    Parameters
+    ----------
+    crop : np.ndarray
+        (h, w) float32 ink in [0, 1], cropped to its bounding box.
+
+    Returns
+    -------
+    np.ndarray
+        (h', w') float32 ink in [0, 1], cropped to its bounding box.
+    """
+    work = _fit_box(crop, _STROKE_SCALE * DIGIT_BOX)  # (h, w), max(h, w) == 120
+    width = stroke_width(work) / _STROKE_SCALE  # in pixels of the 28x28 digit
+    target = min(max(width, STROKE_RANGE[0]), STROKE_RANGE[1])
+    steps = round((target - width) * _STROKE_SCALE / 2)
+    if steps == 0:
+        return crop
+    changed = _morph(work, abs(steps), np.maximum if steps > 0 else np.minimum)
+    if float(changed.max()) <= max(BBOX_THRESHOLD * float(work.max()), BLANK_THRESHOLD):
+        return crop  # eroded away
+    return _crop_to_ink(changed)
 
 
 def naive_resize(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -279,12 +359,30 @@ def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def _fit_box(crop: np.ndarray) -> np.ndarray:
-    """(h, w) -> scaled so the larger side is DIGIT_BOX, aspect ratio kept."""
+def _fit_box(crop: np.ndarray, box: int = DIGIT_BOX) -> np.ndarray:
+    """(h, w) -> scaled so the larger side is ``box``, aspect ratio kept."""
     height, width = crop.shape
-    scale = DIGIT_BOX / max(height, width)
+    scale = box / max(height, width)
     shape = (max(1, round(height * scale)), max(1, round(width * scale)))
     return _resize(crop, shape)
+
+
+def _morph(ink: np.ndarray, steps: int, op) -> np.ndarray:
+    """Grey-level dilation (``op=np.maximum``) or erosion (``np.minimum``) by an
+    octagon of radius ``steps``: 3x3 squares alternating with 3x3 crosses.
+
+    (H, W) -> (H + 2 * steps, W + 2 * steps): the margin holds what dilation grows.
+    """
+    out = np.pad(ink, steps)  # (H + 2s, W + 2s)
+    for i in range(steps):
+        p = np.pad(out, 1)  # (H' + 2, W' + 2), blank around
+        if i % 2 == 0:  # square, separably: rows then columns
+            rows = op(op(p[:-2], p[1:-1]), p[2:])  # (H', W' + 2)
+            out = op(op(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:])  # (H', W')
+        else:  # cross
+            vertical = op(op(p[:-2, 1:-1], p[1:-1, 1:-1]), p[2:, 1:-1])  # (H', W')
+            out = op(op(vertical, p[1:-1, :-2]), p[1:-1, 2:])
+    return out
 
 
 def _resize(ink: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

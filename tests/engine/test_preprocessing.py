@@ -9,11 +9,14 @@ from benchmarks.make_canvas_digits import make_canvas_digits
 from mlp_engine.datasets import read_idx
 from mlp_engine.preprocessing import (
     MAX_IMAGE_SIDE,
+    STROKE_RANGE,
     BlankImageError,
+    _morph,
     decode_base64_image,
     decode_image,
     naive_resize,
     preprocess_digit,
+    stroke_width,
     to_ink,
 )
 
@@ -27,9 +30,12 @@ def _ink_canvas(points, width=16):
     return ink
 
 
+TWO = [(150, 40), (230, 20), (280, 70), (250, 140), (150, 250), (290, 250)]
+
+
 def _two_canvas():
     """A large '2'-like stroke, well off-centre (towards the top right)."""
-    return _ink_canvas([(150, 40), (230, 20), (280, 70), (250, 140), (150, 250), (290, 250)])
+    return _ink_canvas(TWO)
 
 
 def _encode(ink, encoding):
@@ -134,6 +140,48 @@ def test_center_of_mass_versus_bounding_box():
     centred = preprocess_digit(drawing)
     row, col = _center_of_mass(centred)
     assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
+
+
+def test_stroke_width_of_a_bar_is_its_width():
+    bar = np.zeros((50, 300), dtype=np.float32)
+    bar[20:24, 50:250] = 1.0  # 4 x 200: area 800, perimeter 2 * (4 + 200)
+    assert stroke_width(bar) == pytest.approx(2 * 800 / 408)
+    assert stroke_width(np.zeros((5, 5))) == 0.0
+
+
+def test_morph_grows_and_shrinks_by_an_octagon():
+    dot = np.zeros((1, 1), dtype=np.float32)
+    dot[0, 0] = 1.0
+    grown = _morph(dot, 2, np.maximum)  # a 3x3 square, then a cross: 5x5 without its corners
+    expected = np.ones((5, 5), dtype=np.float32)
+    expected[[0, 0, 4, 4], [0, 4, 0, 4]] = 0.0
+    np.testing.assert_array_equal(grown, expected)
+    block = np.pad(np.ones((9, 9), dtype=np.float32), 3)
+    shrunk = _morph(block, 2, np.minimum)
+    assert shrunk.shape == (19, 19) and shrunk.sum() == 25  # 9x9 -> 7x7 -> 5x5
+
+
+def test_stroke_range_is_mnists_interquartile_range(mnist_dir):
+    images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")  # all: the first half is neater
+    widths = [stroke_width(image / 255.0) for image in images]
+    np.testing.assert_allclose(np.percentile(widths, [25, 75]), STROKE_RANGE, atol=0.05)
+
+
+@pytest.mark.parametrize("pen", [4, 48], ids=["fine pen", "broad pen"])
+def test_pen_width_is_brought_into_mnists_range(pen):
+    reference = preprocess_digit(_ink_canvas(TWO, width=32))  # in range: drawn as is
+    drawing = _ink_canvas(TWO, width=pen)
+    as_drawn = preprocess_digit(drawing, stroke=False)
+    normalized = preprocess_digit(drawing)
+    assert not STROKE_RANGE[0] - 0.5 < stroke_width(as_drawn) < STROKE_RANGE[1] + 0.2
+    assert STROKE_RANGE[0] - 0.5 < stroke_width(normalized) < STROKE_RANGE[1] + 0.2  # 1.38 and 2.28
+    # fine pen: 0.88 against 0.70 as drawn; broad pen: 0.96 against 0.89
+    assert _corr(normalized, reference) > max(0.85, _corr(as_drawn, reference) + 0.05)
+
+
+def test_stroke_in_range_is_left_as_drawn():
+    drawing = _ink_canvas(TWO, width=32)  # 1.86 px at 28x28
+    np.testing.assert_array_equal(preprocess_digit(drawing), preprocess_digit(drawing, stroke=False))
 
 
 @pytest.mark.parametrize(
