@@ -14,8 +14,9 @@ speed
       fresh random permutation per epoch (no DataLoader): the fair fast recipe;
     - scikit-learn ``MLPClassifier`` (float64 input, solver adam, alpha 0), one
       ``partial_fit`` call per epoch (``fit`` with ``warm_start`` would reset Adam's state).
-    The epochs are interleaved (ours, torch, sklearn, ours, ...) so that load from other
-    processes hits all three alike. Ratios: ours/torch (goal <= 0.75), sklearn/ours
+    Each implementation runs in a fresh process (in one process, PyTorch's idle threads
+    slowed the epoch that followed by up to 30%), over ``--rounds`` rounds whose order
+    alternates, so that load from other processes hits all three alike. Ratios: ours/torch (goal <= 0.75), sklearn/ours
     (goal >= 5). It also splits one of our steps into batch gather, forward, backward and
     optimizer update.
 roofline
@@ -43,8 +44,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -161,31 +164,50 @@ def make_runner(cls, data: Dataset, seed: int):
 # --------------------------------------------------------------------------- speed
 
 
-def measure_speed(data: Dataset, epochs: int, sklearn_epochs: int, seed: int) -> dict:
-    """Per-epoch seconds of ours, torch and sklearn, interleaved epoch by epoch."""
-    print(f"\n== speed: {epochs} epochs each (sklearn {sklearn_epochs}), interleaved ==", flush=True)
-    others = {"torch": make_runner(TorchRunner, data, seed), "sklearn": make_runner(SklearnRunner, data, seed)}
-    budget = {"torch": epochs, "sklearn": sklearn_epochs}
-    times: dict[str, list[float]] = {"ours": [], "ours_wall": [], "torch": [], "sklearn": []}
+class OursRunner:
+    """Our engine: the plain recipe through ``mlp_engine.Trainer``, one epoch per call."""
 
-    exp = plain_experiment(epochs, seed)
-    model = MLP(exp.model_config(data.info()))
-    trainer = Trainer(model, exp.train_config(), data.X_train, data.y_train)
-    last = [time.perf_counter()]
+    def __init__(self, data: Dataset, seed: int):
+        exp = plain_experiment(100, seed)  # an epoch budget the timing never reaches
+        self.trainer = Trainer(MLP(exp.model_config(data.info())), exp.train_config(), data.X_train, data.y_train)
 
-    def after_our_epoch(metrics: dict) -> None:
-        now = time.perf_counter()
-        times["ours"].append(metrics["seconds"])  # the batch loop
-        times["ours_wall"].append(now - last[0])  # plus the per-epoch layer statistics
-        print(f"  ours    epoch {metrics['epoch']}: {metrics['seconds']:.2f} s "
-              f"(with per-epoch stats {now - last[0]:.2f} s)", flush=True)
-        for name, runner in others.items():
-            if runner is not None and len(times[name]) < budget[name]:
-                times[name].append(runner.epoch())
-                print(f"  {name:<7} epoch {len(times[name])}: {times[name][-1]:.2f} s", flush=True)
-        last[0] = time.perf_counter()
+    def epoch(self) -> float:
+        """The batch loop's seconds (without the per-epoch layer statistics: the peers compute none)."""
+        target = self.trainer.epoch + 1
+        return self.trainer.run(should_stop=lambda: self.trainer.epoch >= target).history[-1]["seconds"]
 
-    trainer.run(on_epoch=after_our_epoch)
+
+RUNNERS = {"ours": OursRunner, "torch": TorchRunner, "sklearn": SklearnRunner}
+
+
+def speed_worker(name: str, epochs: int, mnist_dir: Path, seed: int) -> None:
+    """In a fresh process: time ``epochs`` epochs of one implementation, print them as JSON."""
+    runner = make_runner(RUNNERS[name], load_dataset("mnist", mnist_dir=mnist_dir), seed)
+    times = [runner.epoch() for _ in range(epochs)] if runner is not None else []
+    print(json.dumps(times))
+
+
+def measure_speed(epochs: int, sklearn_epochs: int, rounds: int, mnist_dir: Path, seed: int) -> dict:
+    """Per-epoch seconds of ours, torch and sklearn. Each runs in a fresh process, so no
+    library's idle threads or caches slow the next; the order alternates over ``rounds``
+    so load from elsewhere hits all alike."""
+    print(f"\n== speed: {rounds} rounds of {epochs} epochs each (sklearn {sklearn_epochs}), "
+          "each implementation in its own process ==", flush=True)
+    budget = {"ours": epochs, "torch": epochs, "sklearn": sklearn_epochs}
+    times: dict[str, list[float]] = {name: [] for name in RUNNERS}
+    for r in range(rounds):
+        order = list(RUNNERS) if r % 2 == 0 else list(RUNNERS)[::-1]
+        for name in order:
+            if budget[name] == 0:
+                continue
+            out = subprocess.run(
+                [sys.executable, __file__, "--speed-worker", name, "--epochs-speed", str(budget[name]),
+                 "--mnist-dir", str(mnist_dir), "--seed", str(seed)],
+                capture_output=True, text=True, check=True,
+            ).stdout.strip().splitlines()
+            print("\n".join(f"  {line}" for line in out[:-1]), flush=True)  # a SKIPPED note
+            times[name] += json.loads(out[-1])
+            print(f"  round {r + 1} {name:<7} {fmt_times(json.loads(out[-1]))}", flush=True)
     result = {name: median(values) for name, values in times.items()}
     for name, values in times.items():
         if values:
@@ -356,14 +378,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 2 speed epochs (sklearn 1), 2 accuracy epochs")
     parser.add_argument("--epochs-speed", type=int, default=3, help="timed epochs of ours and torch (default 3)")
-    parser.add_argument("--sklearn-epochs", type=int, default=2, help="timed epochs of sklearn (default 2; 0: skip)")
+    parser.add_argument("--sklearn-epochs", type=int, default=1, help="timed epochs of sklearn per round (default 1; 0: skip)")
     parser.add_argument("--epochs", type=int, default=10, help="training epochs for the accuracy runs (default 10)")
     parser.add_argument("--torch-accuracy", action="store_true", help="also train PyTorch for --epochs, report its accuracy")
+    parser.add_argument("--rounds", type=int, default=4, help="speed rounds, alternating the order (default 4)")
+    parser.add_argument("--speed-worker", choices=list(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mnist-dir", type=Path, default=DEFAULT_MNIST_DIR)
     args = parser.parse_args(argv)
     if args.quick:
-        args.epochs_speed, args.sklearn_epochs, args.epochs = 2, 1, 2
+        args.epochs_speed, args.sklearn_epochs, args.epochs, args.rounds = 2, 1, 2, 2
     if args.epochs_speed < 1 or args.epochs < 1 or args.sklearn_epochs < 0:
         parser.error("--epochs-speed and --epochs must be >= 1, --sklearn-epochs >= 0")
     return args
@@ -396,12 +420,15 @@ def key_figures(speed: dict | None, roof: dict | None, acc: dict | None, epochs:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.speed_worker:
+        speed_worker(args.speed_worker, args.epochs_speed, args.mnist_dir, args.seed)
+        return
     data = load_dataset("mnist", mnist_dir=args.mnist_dir)
     print(f"MNIST: {data.X_train.shape[0]} train, {data.X_test.shape[0]} test; numpy {np.__version__}; "
           f"net 784-{HIDDEN}-{N_CLASSES} ReLU, Adam lr {LR}, batch {BATCH}, float32", flush=True)
     speed = roof = acc = None
     if not args.accuracy_only:
-        speed = measure_speed(data, args.epochs_speed, args.sklearn_epochs, args.seed)
+        speed = measure_speed(args.epochs_speed, args.sklearn_epochs, args.rounds, args.mnist_dir, args.seed)
         if not np.isnan(speed["torch"]):
             print(f"  ours/torch = {speed['ours'] / speed['torch']:.2f} (goal <= 0.75)")
         if not np.isnan(speed["sklearn"]):

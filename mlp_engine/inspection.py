@@ -474,7 +474,8 @@ def _update(work: MLP, X, y, grads: dict, config: OptimizerConfig, loss_before: 
         deltas.append(delta.reshape(-1))
         hand = _hand_update(optimizer.name, hyper, config.lr, w, g, name.endswith(".W"))
         state = {k: v for k, v in optimizer.state.get(name, {}).items()}
-        if optimizer.name in ("adam", "adamw"):  # the engine keeps m and v; m̂, v̂ are derived
+        if optimizer.name in ("adam", "adamw"):  # m and v as the paper writes them; m̂, v̂ are derived
+            state = dict(zip(("m", "v"), optimizer.moments(name)))
             state["m_hat"] = state["m"].astype(np.float64) / (1 - optimizer.beta1 ** optimizer.t)
             state["v_hat"] = state["v"].astype(np.float64) / (1 - optimizer.beta2 ** optimizer.t)
         entries = []

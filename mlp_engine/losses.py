@@ -60,6 +60,10 @@ class SoftmaxCrossEntropy:
     def predict(self, output):
         return output.argmax(axis=1)
 
+    def predict_logits(self, logits):
+        """The same classes without the softmax: it keeps the order of the logits."""
+        return logits.argmax(axis=1)
+
     def metrics(self, output, y):
         return {"accuracy": float(np.mean(self.predict(output) == y))}
 
@@ -92,6 +96,10 @@ class SigmoidBinaryCrossEntropy:
 
     def predict(self, output):
         return (output[:, 0] >= 0.5).astype(np.int64)
+
+    def predict_logits(self, logits):
+        """σ(z) >= 0.5 exactly when z >= 0."""
+        return (logits[:, 0] >= 0).astype(np.int64)
 
     def metrics(self, output, y):
         return {"accuracy": float(np.mean(self.predict(output) == y))}

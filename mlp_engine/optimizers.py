@@ -9,19 +9,17 @@ written, so the training loop can still report them after the step.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-#: Elements per chunk: 5 float32 arrays of this many fit in a 512 KiB L2 cache.
-CHUNK = 16384
+#: Elements per chunk: 5 float32 arrays of this many (1.25 MiB) stay in this machine's
+#: L2 cache; measured on 784-512-10: 65536 beats 16384 by 15% and whole arrays by 4%.
+CHUNK = 65536
 #: Moments smaller than this are flushed to zero every FLUSH_EVERY steps: float32
 #: denormals (from moments of always-zero inputs decaying) make every op on them slow.
 DENORMAL_FLOOR = 1e-30
 FLUSH_EVERY = 100
-
-
-def _chunks(array: np.ndarray) -> list[np.ndarray]:
-    flat = array.reshape(-1)  # a view: parameters are C-contiguous
-    return [flat[s : s + CHUNK] for s in range(0, flat.size, CHUNK)]
 
 
 def _positive(name: str, value: float) -> float:
@@ -39,7 +37,11 @@ def _fraction(name: str, value: float) -> float:
 class Optimizer:
     """Base: state, chunked views, step counting. Subclasses define ``STATE`` (the
     names of their per-parameter arrays) and ``_update(p, g, state, tmp, lr)``
-    working on one chunk (1-D views)."""
+    working on one chunk (1-D views).
+
+    Single-threaded on purpose: splitting the update over two threads measured
+    slower in the training loop (0.93 -> 0.97 s an epoch), as the threads fight the
+    BLAS threads of the next step."""
 
     name = ""
     STATE: tuple[str, ...] = ()
@@ -50,21 +52,23 @@ class Optimizer:
         self.weight_decay = float(weight_decay)
         self.t = 0  # steps taken
         self.state: dict[str, dict[str, np.ndarray]] = {}
-        self._views: dict[str, list] = {}
+        self._views: dict[str, tuple] = {}
 
     def hyperparameters(self) -> dict:
         return {"weight_decay": self.weight_decay}
 
-    def _views_for(self, name: str, p: np.ndarray, g: np.ndarray):
-        """Chunk views of (p, g, state..., scratch), built once and reused while the
-        caller passes the same arrays (the model's live parameters and gradients)."""
+    def _views_for(self, name: str, p: np.ndarray, g: np.ndarray) -> list[tuple]:
+        """Chunk views (p, g, state..., scratch) of one parameter, built once and
+        reused while the caller passes the same arrays (the model's live parameters
+        and gradients)."""
         cached = self._views.get(name)
         if cached is not None and cached[0] is p and cached[1] is g:
             return cached[2]
         state = self.state.setdefault(name, {k: np.zeros_like(p) for k in self.STATE})
-        columns = [_chunks(p), _chunks(g), *(_chunks(state[k]) for k in self.STATE)]
+        flats = [a.reshape(-1) for a in (p, g, *(state[k] for k in self.STATE))]  # views: C-contiguous
         tmp = np.empty(min(CHUNK, p.size), dtype=p.dtype)
-        views = [(*row, tmp[: row[0].size]) for row in zip(*columns)]
+        views = [(*(f[s : s + CHUNK] for f in flats), tmp[: min(CHUNK, p.size - s)])
+                 for s in range(0, p.size, CHUNK)]
         self._views[name] = (p, g, views)
         return views
 
@@ -185,12 +189,15 @@ class Adam(Optimizer):
         m <- β1·m + (1-β1)·g;   v <- β2·v + (1-β2)·g²
         p <- p - lr · m̂ / (√v̂ + ε),  m̂ = m / (1-β1^t),  v̂ = v / (1-β2^t)
 
-    computed as ``p -= lr_t · m / (√v + ε_t)`` with ``lr_t = lr·√(1-β2^t)/(1-β1^t)``
-    and ``ε_t = ε·√(1-β2^t)``: the same numbers, two fewer passes over memory.
+    The same numbers, in fewer passes over memory: the state holds the plain
+    decayed sums ``m_sum = m / (1-β1)`` and ``v_sum = v / (1-β2)`` (updated as
+    ``m_sum <- β1·m_sum + g``, no multiply by 1-β1), and every per-step scalar
+    folds into two numbers: ``p -= lr_t · m_sum / (√v_sum + ε_t)`` with
+    ``lr_t = lr·(1-β1)/(1-β1^t)·√((1-β2^t)/(1-β2))`` and ``ε_t = ε·√((1-β2^t)/(1-β2))``.
     """
 
     name = "adam"
-    STATE = ("m", "v")
+    STATE = ("m_sum", "v_sum")
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(weight_decay)
@@ -201,19 +208,23 @@ class Adam(Optimizer):
     def hyperparameters(self):
         return {**super().hyperparameters(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
+    def moments(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(m, v) of a parameter as the paper writes them (not bias-corrected)."""
+        state = self.state[name]
+        return state["m_sum"] * (1.0 - self.beta1), state["v_sum"] * (1.0 - self.beta2)
+
     def _begin_step(self, lr):
-        correction2 = np.sqrt(1.0 - self.beta2**self.t)
-        self._lr_t = lr * correction2 / (1.0 - self.beta1**self.t)
-        self._eps_t = self.eps * correction2
+        # Python floats: a NumPy float64 scalar would make float32 updates loop in float64.
+        v_scale = math.sqrt((1.0 - self.beta2**self.t) / (1.0 - self.beta2))
+        self._lr_t = lr * (1.0 - self.beta1) / (1.0 - self.beta1**self.t) * v_scale
+        self._eps_t = self.eps * v_scale
 
     def _update(self, p, g, state, tmp, lr):
         m, v = state
         m *= self.beta1
-        np.multiply(g, 1.0 - self.beta1, out=tmp)
-        m += tmp
+        m += g
         v *= self.beta2
         np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.beta2
         v += tmp
         np.sqrt(v, out=tmp)
         tmp += self._eps_t

@@ -262,7 +262,7 @@ class Trainer:
             if regression:
                 score_sum += float(np.sum((logits - yb) ** 2))
             else:
-                score_sum += np.count_nonzero(model.head.predict(model.head.output(logits)) == yb)
+                score_sum += np.count_nonzero(model.head.predict_logits(logits) == yb)
             if on_batch is not None:
                 on_batch({"epoch": self.epoch + 1, "batch": b + 1, "batches": self.batches_per_epoch,
                           "loss": loss_sum / min(n, (b + 1) * bs)})
