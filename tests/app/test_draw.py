@@ -12,8 +12,7 @@ import pytest
 
 from app.config import settings
 from tests.app.helpers import read_events
-from tests.app.test_page import (CHROMIUM, CHROMIUM_ARGS, DESKTOP, PAINTED, PHONE, UNLABELLED, Console, open_page,
-                                 shoot)
+from tests.app.browser import PAINTED, PHONE, UNLABELLED, open_page, shoot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -24,26 +23,6 @@ MNIST_RUN = {"dataset": "mnist", "dataset_params": {"train_subset": 10000},
 
 pytestmark = pytest.mark.skipif(settings.mnist_dir is None or not Path(settings.mnist_dir).is_dir(),
                                 reason="no MNIST files: set MLP_MNIST_DIR")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium or set MLP_CHROMIUM")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.console = Console(page)
-    yield page
-    context.close()
 
 
 def train_model(api, spec=MNIST_RUN) -> str:

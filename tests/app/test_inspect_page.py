@@ -5,38 +5,16 @@ Screenshots go to tests/screenshots/inspect-*.png."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
 from tests.app.helpers import XOR_RUN
 from tests.app.live_server import LiveServer
 from tests.app.test_inspect_api import MNIST_RUN, train
-from tests.app.test_page import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SHOTS, UNLABELLED, Console
+from tests.app.browser import DESKTOP, PHONE, UNLABELLED, shoot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium or set MLP_CHROMIUM")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.console = Console(page)
-    yield page
-    context.close()
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +35,6 @@ def mnist_model(trained, mnist_dir):
 def open_inspect(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("#main[data-ready=true]")
-
-
-def shoot(target, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
-    target.screenshot(path=str(path))
-    return path
 
 
 def walk(page, trace: dict, shots: dict[str, str] | None = None) -> None:
@@ -204,7 +175,7 @@ def test_mnist_step_through_and_confusion(page, trained, mnist_model):
     evaluation = api.get(f"/api/models/{mnist}/evaluation", params={"limit": 100}).json()
     if evaluation["n_misclassified"]:
         expect(thumbs.first.locator("canvas")).to_have_count(1)
-        page.locator("#confusion-panel").screenshot(path=str(SHOTS / "inspect-mnist-confusion.png"))
+        shoot(page.locator("#confusion-panel"), "inspect-mnist-confusion.png")
         first = evaluation["misclassified"][0]
         thumbs.first.click()
         expect(page.locator("#stage")).to_have_attribute("data-example", f"test:{first['index']}")

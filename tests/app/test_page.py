@@ -4,89 +4,16 @@ setup in the URL. Screenshots go to tests/screenshots/."""
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-from pathlib import Path
 
 import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-CHROMIUM = os.environ.get("MLP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-SHOTS = REPO_ROOT / "tests" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-# How many pixels of a canvas are painted (alpha > 0).
-PAINTED = """canvas => {
-  const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n;
-}"""
+from tests.app.browser import DESKTOP, PAINTED, PHONE, UNLABELLED, Console, open_page, shoot  # noqa: E402
 
 # Every builder input's value, keyed by its data-path: the setup as the page shows it.
 FIELD_VALUES = """() => Object.fromEntries([...document.querySelectorAll('#builder [data-path]')]
   .map(i => [i.dataset.path, i.type === 'checkbox' ? i.checked : i.value]))"""
-
-
-# Form controls with no accessible name (no <label>, aria-label or text).
-UNLABELLED = """() => [...document.querySelectorAll('input, select, button, textarea')]
-  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
-  .map(e => e.id || e.outerHTML.slice(0, 80))"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium or set MLP_CHROMIUM")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-class Console:
-    """Collects console errors and uncaught page errors; some may be expected
-    (the browser logs every 4xx response and every refused connection)."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        self.allowed: list[re.Pattern] = []
-        page.on("console", lambda m: m.type == "error" and self._add(f"console: {m.text}"))
-        page.on("pageerror", lambda e: self._add(f"pageerror: {e}"))
-
-    def _add(self, text: str) -> None:
-        if not any(p.search(text) for p in self.allowed):
-            self.errors.append(text)
-
-    def allow(self, pattern: str) -> None:
-        self.allowed.append(re.compile(pattern))
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.console = Console(page)
-    yield page
-    context.close()
-
-
-def open_page(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("#main[data-ready=true]")
-
-
-def shoot(page, name: str, full_page: bool = False) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
 
 
 def test_train_xor_live(page, server):

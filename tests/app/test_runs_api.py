@@ -156,6 +156,9 @@ def test_runs_are_listed_newest_first_and_paginated(api):
         ({"dataset": "moons", "dataset_params": {"noise": 5}}, ["noise"]),
         ({"early_stopping": 3}, ["validation_split"]),
         ({"surprise": 1}, ["surprise", "Extra inputs are not permitted"]),
+        ({"augment": {"max_shift": 9}}, ["augment.max_shift", "less than or equal to 4"]),
+        ({"augment": {"max_rotation": 10, "shear": 1}}, ["shear", "Extra inputs are not permitted"]),
+        ({"augment": {"max_shift": 2, "max_rotation": 10}}, ["augmentation needs image inputs"]),
     ],
 )
 def test_bad_run_specs_get_422_with_a_detail(api, change, fragments):
@@ -228,6 +231,8 @@ def test_engine_and_limit_errors_say_where(api):
     assert body["errors"][0]["loc"] == ["body", "dataset_params"]
     body = assert_error(api.post("/api/runs", json={**XOR_RUN, "early_stopping": 2}), 422, "validation_split")
     assert body["errors"][0]["loc"] == ["body", "early_stopping"]
+    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "augment": {"max_shift": 1}}), 422, "image inputs")
+    assert body["errors"][0]["loc"] == ["body", "augment"]
 
 
 def test_samples_follow_the_run_dataset_params_and_seed(api):
@@ -248,3 +253,13 @@ def test_history_without_layers_and_events_after_an_id(api):
     with api.stream("GET", f"/api/runs/{run_id}/events", params={"after": events[-2]["id"]}) as response:
         text = response.read().decode()
     assert f"id: {events[-1]['id']}" in text and f"id: {events[-2]['id']}" not in text
+
+
+def test_mnist_run_with_augmentation_trains(api, mnist_dir):
+    spec = {"dataset": "mnist", "dataset_params": {"train_subset": 512}, "layers": [{"units": 16}], "epochs": 1,
+            "augment": {"max_shift": 2, "max_rotation": 10}}
+    created = api.post("/api/runs", json=spec)
+    assert created.status_code == 201, created.text
+    assert created.json()["spec"]["augment"] == {"max_shift": 2.0, "max_rotation": 10.0}
+    run = wait_for(api, created.json()["id"], lambda r: r["status"] in ("completed", "failed"))
+    assert run["status"] == "completed", run["error"]
