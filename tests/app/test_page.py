@@ -4,7 +4,6 @@ setup in the URL. Screenshots go to tests/screenshots/."""
 
 from __future__ import annotations
 
-
 import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
