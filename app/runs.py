@@ -270,6 +270,7 @@ def validate_spec(spec: dict, settings: Settings) -> dict:
     checks = [
         (["dataset_params"], lambda: experiment.dataset_info(settings.mnist_dir)),
         (["layers"], lambda: experiment.model_config(experiment.dataset_info(settings.mnist_dir))),
+        (["augment"], lambda: experiment.image_shape(experiment.dataset_info(settings.mnist_dir))),
         (None, experiment.train_config),
     ]
     for loc, check in checks:

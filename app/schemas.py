@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
 
 from mlp_engine import ACTIVATIONS, DATASETS, OPTIMIZERS, SCHEDULES
+from mlp_engine.augmentation import AUGMENT_LIMITS
 from mlp_engine.model import INITS
 
 Activation = Literal[tuple(ACTIVATIONS)]
@@ -46,6 +47,16 @@ class ScheduleIn(Strict):
     min_lr: FiniteFloat = Field(0.0, ge=0, description="cosine: the rate it ends at")
 
 
+class AugmentIn(Strict):
+    """Random rotation and shift of each training image, drawn afresh every epoch (image datasets only;
+    validation and test images are never changed)."""
+
+    max_shift: FiniteFloat = Field(2.0, ge=0, le=AUGMENT_LIMITS["max_shift"],
+                                   description="Largest shift in pixels, uniform in ±max_shift along each axis.")
+    max_rotation: FiniteFloat = Field(10.0, ge=0, le=AUGMENT_LIMITS["max_rotation"],
+                                      description="Largest rotation in degrees, uniform in ±max_rotation.")
+
+
 RUN_EXAMPLE = {
     "dataset": "xor",
     "layers": [{"units": 4, "activation": "tanh"}],
@@ -76,6 +87,9 @@ class RunCreate(Strict):
     validation_split: FiniteFloat = Field(0.0, ge=0, lt=1)
     seed: int = Field(0, ge=0)
     dtype: Literal["float32", "float64"] = "float32"
+    augment: AugmentIn | None = Field(None, description="Training-time augmentation of image datasets "
+                                                        "(MNIST), e.g. {\"max_shift\": 2, \"max_rotation\": 10}; "
+                                                        "null: off.")
 
 
 class RunPublic(BaseModel):

@@ -47,11 +47,11 @@ def _train(job: dict, control, emit) -> None:
     checkpoint_dir = Path(job["checkpoint_dir"])
     if job["resume"]:
         model, arrays, scalars = load_checkpoint(checkpoint_dir)
-        trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train)
+        trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train, image_shape=data.image_shape)
         trainer.load_state_dict(arrays, scalars)
     else:
         model = MLP(experiment.model_config(data.info()))
-        trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train)
+        trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train, image_shape=data.image_shape)
     emit("status", {"status": "running", "epochs_done": trainer.epoch})
 
     progress = _ProgressReporter(trainer, emit, job["progress_interval"])

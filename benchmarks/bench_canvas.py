@@ -88,7 +88,7 @@ def default_model(mnist_dir: Path, model_dir: Path, retrain: bool) -> tuple[MLP,
     data, model, train_config = exp.build(mnist_dir)
     print(f"training {PRESET}: {exp.epochs} epochs on {len(data.X_train)} images", flush=True)
     start = time.perf_counter()
-    Trainer(model, train_config, data.X_train, data.y_train).run(
+    Trainer(model, train_config, data.X_train, data.y_train, image_shape=data.image_shape).run(
         on_epoch=lambda m: print(f"  epoch {m['epoch']:2d}: loss {m['train_loss']:.4f} ({m['seconds']:.1f} s)",
                                  flush=True))
     test = evaluate(model, data.X_test, data.y_test)

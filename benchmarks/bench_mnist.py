@@ -169,7 +169,8 @@ class OursRunner:
 
     def __init__(self, data: Dataset, seed: int):
         exp = plain_experiment(100, seed)  # an epoch budget the timing never reaches
-        self.trainer = Trainer(MLP(exp.model_config(data.info())), exp.train_config(), data.X_train, data.y_train)
+        self.trainer = Trainer(MLP(exp.model_config(data.info())), exp.train_config(), data.X_train, data.y_train,
+                               image_shape=data.image_shape)
 
     def epoch(self) -> float:
         """The batch loop's seconds (without the per-epoch layer statistics: the peers compute none)."""
@@ -339,7 +340,7 @@ def train_and_test(name: str, exp: Experiment, data: Dataset) -> float:
     """Train ``exp`` on data's training set; return its test accuracy."""
     model = MLP(exp.model_config(data.info()))
     start = time.perf_counter()
-    history = Trainer(model, exp.train_config(), data.X_train, data.y_train).run().history
+    history = Trainer(model, exp.train_config(), data.X_train, data.y_train, image_shape=data.image_shape).run().history
     accuracy = evaluate(model, data.X_test, data.y_test)["accuracy"]
     times = [m["seconds"] for m in history]
     print(f"  {name:<8} test accuracy {accuracy:.4f}  ({exp.epochs} epochs, {time.perf_counter() - start:.0f} s; "

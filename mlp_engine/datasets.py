@@ -134,6 +134,11 @@ class Dataset:
         return math.prod(self.input_shape)
 
     @property
+    def image_shape(self) -> tuple[int, int] | None:
+        """``(H, W)`` when examples are images (a 2-D ``input_shape``), else None."""
+        return tuple(self.input_shape) if len(self.input_shape) == 2 else None
+
+    @property
     def n_outputs(self) -> int:
         """Output width: ``len(classes)`` for multiclass, 1 for binary and regression."""
         return _n_outputs(self.task, self.classes)

@@ -34,6 +34,7 @@ class Experiment:
     validation_split: float = 0.0
     seed: int = 0
     dtype: str = "float32"
+    augment: dict | None = None  # {"max_shift": px, "max_rotation": degrees}; image datasets only
 
     @classmethod
     def from_dict(cls, spec: dict) -> "Experiment":
@@ -69,13 +70,25 @@ class Experiment:
         return TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, optimizer=self.optimizer, schedule=self.schedule,
             l2=self.l2, clip_norm=self.clip_norm, early_stopping_patience=self.early_stopping,
-            validation_split=self.validation_split, seed=self.seed,
+            validation_split=self.validation_split, seed=self.seed, augment=self.augment,
         )
+
+    def image_shape(self, info: dict) -> tuple[int, int] | None:
+        """(H, W) for a dataset of images described by ``info``, else None; raises
+        ValueError when ``augment`` is set for a dataset that is not images."""
+        shape = tuple(info["input_shape"])
+        if len(shape) != 2:
+            if self.augment is not None:
+                raise ValueError(f"augment: augmentation needs image inputs, and {info['name']} has input shape "
+                                 f"{list(shape)}: set augment to null")
+            return None
+        return shape
 
     def build(self, mnist_dir: str | Path | None = None) -> tuple[Dataset, MLP, TrainConfig]:
         """Load the dataset and make the model and training config; raises ValueError
-        on anything inconsistent."""
+        on anything inconsistent. Pass ``image_shape=data.image_shape`` to the Trainer."""
         data = self.load_dataset(mnist_dir)
+        self.image_shape(data.info())  # augment needs images
         return data, MLP(self.model_config(data.info())), self.train_config()
 
 
@@ -87,9 +100,11 @@ def _mnist(hidden, **kw) -> dict:
 PRESETS: dict[str, tuple[str, dict]] = {
     "mnist-default": (
         "The default MNIST model: 784-512-10 ReLU, Adam lr 0.002 with a cosine schedule, dropout 0.2, "
-        "batch 64: ~98.6% test accuracy in 10 epochs (98.55-98.59% over seeds 0-3).",
+        "batch 64, training images randomly shifted up to 1 px and rotated up to 8 degrees: ~98.9% test "
+        "accuracy in 10 epochs (98.86-98.94% over seeds 0-3; 98.55-98.59% without augmentation), and "
+        "98.3-98.55% of canvas drawings read right (97.85% without).",
         _mnist([512], optimizer={"name": "adam", "lr": 2e-3}, schedule={"name": "cosine"}, dropout=0.2,
-               epochs=10, batch_size=64),
+               epochs=10, batch_size=64, augment={"max_shift": 1.0, "max_rotation": 8.0}),
     ),
     "walkthrough-adam": (
         "Walkthrough: 784-512-10 ReLU trained with Adam (lr 0.001, batch 64, 10 epochs): ~98%.",

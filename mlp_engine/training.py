@@ -13,12 +13,15 @@ from typing import Callable
 
 import numpy as np
 
+from .augmentation import augment_batch, check_augment
 from .model import EVAL_CHUNK, MLP
 from .optimizers import Optimizer, make_optimizer
 from .schedules import make_schedule
 
 #: Samples used to measure dead units at the end of each epoch.
 DEAD_UNIT_SAMPLES = 1024
+#: Third seed word of the augmentation generator (the batch order uses [seed, epoch]).
+AUGMENT_STREAM = 1
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class TrainConfig:
     validation_split: float = 0.0  # fraction of the training set held out
     seed: int = 0
     histogram_bins: int = 30
+    #: Random rotation and shift of training images, e.g. {"max_shift": 2.0, "max_rotation": 10.0}
+    #: (pixels, degrees); None: off. Needs image inputs (the Trainer's ``image_shape``).
+    augment: dict | None = None
 
     def __post_init__(self):
         if isinstance(self.optimizer, dict):
@@ -96,6 +102,7 @@ class TrainConfig:
             raise ValueError(f"validation_split must be in [0, 1), got {self.validation_split}")
         if self.histogram_bins < 1:
             raise ValueError(f"histogram_bins must be >= 1, got {self.histogram_bins}")
+        check_augment(self.augment)
         self.optimizer.build()
 
     def to_dict(self) -> dict:
@@ -176,12 +183,20 @@ class Trainer:
     X: (N, D) features; y: labels (N,) or regression targets (N, D_out).
     Validation data is (X_val, y_val) when given, else ``validation_split`` of
     the training set (a seeded random hold-out), else none.
+    image_shape: (H, W) of one example when X holds flattened images (``Dataset.image_shape``);
+    ``config.augment`` needs it.
     """
 
-    def __init__(self, model: MLP, config: TrainConfig, X, y, X_val=None, y_val=None):
+    def __init__(self, model: MLP, config: TrainConfig, X, y, X_val=None, y_val=None,
+                 image_shape: tuple[int, int] | None = None):
         self.model = model
         self.config = config
         X = model.check_inputs(X)
+        if config.augment is not None:
+            if image_shape is None or len(image_shape) != 2 or image_shape[0] * image_shape[1] != X.shape[1]:
+                raise ValueError(f"augmentation needs image inputs (an (H, W) image_shape with H*W = {X.shape[1]} "
+                                 f"features), got image_shape={image_shape}: set augment to null for this dataset")
+        self.image_shape = None if image_shape is None else tuple(image_shape)
         y = model.check_targets(y, X.shape[0])
         if X_val is None and config.validation_split > 0:
             X, y, X_val, y_val = _split(X, y, config.validation_split, config.seed)
@@ -243,6 +258,11 @@ class Trainer:
         n, bs = len(X), cfg.batch_size
         order = np.random.default_rng([cfg.seed, self.epoch]).permutation(n)
         x_buffer = np.empty((min(bs, n), X.shape[1]), dtype=X.dtype)
+        augment = cfg.augment
+        if augment is not None:
+            # Its own stream, so the shuffling is the same with and without augmentation.
+            aug_rng = np.random.default_rng([cfg.seed, self.epoch, AUGMENT_STREAM])
+            aug_buffer = np.empty_like(x_buffer)
         loss_sum = score_sum = 0.0
         start = time.perf_counter()
         for b in range(self.batches_per_epoch):
@@ -251,6 +271,9 @@ class Trainer:
             idx = order[b * bs : (b + 1) * bs]
             # mode="clip" lets take() write straight into the buffer (no temporary).
             xb = np.take(X, idx, axis=0, out=x_buffer[: len(idx)], mode="clip")
+            if augment is not None:
+                xb = augment_batch(xb, self.image_shape, aug_rng, max_shift=augment.get("max_shift", 0.0),
+                                   max_rotation_deg=augment.get("max_rotation", 0.0), out=aug_buffer[: len(idx)])
             yb = y[idx]
             loss, logits = model.forward_backward(xb, yb, cfg.l2)
             if cfg.clip_norm is not None:
@@ -331,8 +354,9 @@ def _split(X, y, fraction: float, seed: int):
 
 def train(model: MLP, X, y, config: TrainConfig | None = None, **kwargs) -> TrainResult:
     """Train ``model`` on (X, y); keyword arguments go to :meth:`Trainer.run`
-    (callbacks) or, for ``X_val``/``y_val``, to the :class:`Trainer`."""
+    (callbacks) or, for ``X_val``/``y_val``/``image_shape``, to the :class:`Trainer`."""
     config = config or TrainConfig()
     X_val, y_val = kwargs.pop("X_val", None), kwargs.pop("y_val", None)
-    return Trainer(model, config, X, y, X_val, y_val).run(**kwargs)
+    image_shape = kwargs.pop("image_shape", None)
+    return Trainer(model, config, X, y, X_val, y_val, image_shape=image_shape).run(**kwargs)
 
