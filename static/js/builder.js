@@ -97,6 +97,11 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
     if (path === "dataset") {
       state.spec.dataset = value;
       state.spec.dataset_params = {};
+      const info = byName[value];
+      if (!info || info.input_shape.length !== 2) { // augmentation is for images only
+        state.spec.augment = { max_shift: 0, max_rotation: 0 };
+        syncInputs();
+      }
       renderDatasetParams();
       schedulePreview(0);
     } else {

@@ -10,7 +10,7 @@ import { createDrawPanel } from "./draw.js";
 import { ACTIVE, TERMINAL, duration, int, num, pct, runLabel } from "./format.js";
 import { createHistograms } from "./histograms.js";
 import { createRunList } from "./runs.js";
-import { fillSpec, load, save, state, toHash } from "./state.js";
+import { fillSpec, load, runBody, save, state, toHash } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -190,7 +190,7 @@ async function train(event) {
   builder.clearErrors();
   buttons.train.disabled = true;
   try {
-    const record = await api.createRun(state.spec);
+    const record = await api.createRun(runBody(state.spec));
     showRun(record);
     setStatus(record.status, `Run ${runLabel(record.spec, run.info)} created; waiting for a worker…`);
     follow(record.id);

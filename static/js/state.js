@@ -21,6 +21,8 @@ export const SPEC_DEFAULTS = Object.freeze({
   validation_split: 0,
   seed: 0,
   dtype: "float32",
+  // Held as numbers for the form; runBody() sends null when both are 0 (off).
+  augment: { max_shift: 0, max_rotation: 0 },
 });
 
 const UI_DEFAULTS = Object.freeze({ logScale: true });
@@ -31,10 +33,17 @@ const clone = (x) => JSON.parse(JSON.stringify(x));
 export function fillSpec(partial = {}) {
   const spec = clone(SPEC_DEFAULTS);
   for (const [key, value] of Object.entries(clone(partial))) {
-    if (key === "optimizer" || key === "schedule") Object.assign(spec[key], value);
+    if (key === "optimizer" || key === "schedule" || key === "augment") Object.assign(spec[key], value || {});
     else spec[key] = value;
   }
   return spec;
+}
+
+/** The body of POST /api/runs for a spec: augmentation off is null, as the API takes it. */
+export function runBody(spec) {
+  const body = clone(spec);
+  if (!Number(body.augment.max_shift) && !Number(body.augment.max_rotation)) body.augment = null;
+  return body;
 }
 
 export const state = {
@@ -53,6 +62,7 @@ const FIELDS = {
   gamma: ["schedule", "gamma"], min_lr: ["schedule", "min_lr"],
   epochs: ["epochs"], batch: ["batch_size"], l2: ["l2"], dropout: ["dropout"], clip: ["clip_norm"],
   patience: ["early_stopping"], val: ["validation_split"], seed: ["seed"], dtype: ["dtype"],
+  shift: ["augment", "max_shift"], rotate: ["augment", "max_rotation"],
 };
 
 const getPath = (obj, path) => path.reduce((o, k) => (o == null ? undefined : o[k]), obj);

@@ -114,6 +114,15 @@ def test_url_state_round_trips(page, server):
     other.console = Console(other)
     open_page(other, url)
     assert other.evaluate(FIELD_VALUES) == setup
+
+    # The MNIST preset's augmentation shows in its fields (images only) and in the link.
+    page.select_option("#preset", "mnist-default")
+    expect(page.locator("#f-augment-max_shift")).to_have_value("1")
+    expect(page.locator("#f-augment-max_rotation")).to_have_value("8")
+    assert "shift=1" in page.url and "rotate=8" in page.url
+    page.select_option("#f-dataset", "xor")
+    expect(page.locator("#f-augment-max_shift")).to_be_hidden()
+    assert "shift=" not in page.url  # switched off with the dataset: XOR has no images
     assert other.text_content("#param-total") == total == "61"  # 2x4+4 + 4x8+8 + 8x1+1
     assert other.is_checked("#log-scale") is False
     expect(other.locator("#network-diagram circle")).to_have_count(2 + 4 + 8 + 1)
