@@ -22,8 +22,8 @@ import math
 import numpy as np
 
 from .gradcheck import numerical_gradient, relative_error
-from .model import EVAL_CHUNK, MLP, ModelConfig
-from .training import OptimizerConfig
+from .model import MLP, ModelConfig
+from .training import OptimizerConfig, outputs_and_loss
 
 #: Arrays with at most this many numbers are given in full ("values").
 MAX_VALUES = 1024
@@ -582,14 +582,7 @@ def evaluate_confusion(model: MLP, X, y, max_examples: int = MAX_MISCLASSIFIED, 
     if model.head.task == "regression":
         raise ValueError("a regression model has no classes, so no confusion matrix: "
                          "look at its mse and r2 instead")
-    X = model.check_inputs(X)
-    y = model.check_targets(y, X.shape[0])
-    outputs, loss = [], 0.0
-    for s in range(0, len(X), EVAL_CHUNK):
-        logits = model.forward(X[s : s + EVAL_CHUNK])
-        loss += model.head.loss(logits, y[s : s + EVAL_CHUNK]) * len(logits)
-        outputs.append(model.head.output(logits))
-    output = np.concatenate(outputs)
+    output, loss, y = outputs_and_loss(model, X, y)
     probs = model.head.probabilities(output)  # (N, K)
     predicted = model.head.predict(output)  # (N,)
     K = probs.shape[1]
@@ -606,7 +599,7 @@ def evaluate_confusion(model: MLP, X, y, max_examples: int = MAX_MISCLASSIFIED, 
         "n": int(len(y)),
         "classes": [str(c) for c in classes] if classes else [str(k) for k in range(K)],
         "accuracy": float(correct.sum() / len(y)),
-        "loss": loss / len(y),
+        "loss": loss,
         "confusion": confusion.tolist(),
         "class_counts": counts.tolist(),
         "per_class_accuracy": [float(c / n) if n else None for c, n in zip(correct, counts)],

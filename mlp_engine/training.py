@@ -125,6 +125,13 @@ def evaluate(model: MLP, X: np.ndarray, y: np.ndarray) -> dict:
     Returns ``{"loss", "accuracy"}`` for classification, ``{"loss", "mse", "r2"}``
     for regression.
     """
+    output, loss, y = outputs_and_loss(model, X, y)
+    return {"loss": loss, **model.head.metrics(output, y)}
+
+
+def outputs_and_loss(model: MLP, X, y) -> tuple[np.ndarray, float, np.ndarray]:
+    """Head outputs (N, K) over (X, y) in eval mode, in chunks, with the mean loss
+    (no L2 term) and the checked targets."""
     X = model.check_inputs(X)
     y = model.check_targets(y, X.shape[0])
     outputs, loss = [], 0.0
@@ -132,7 +139,7 @@ def evaluate(model: MLP, X: np.ndarray, y: np.ndarray) -> dict:
         logits = model.forward(X[s : s + EVAL_CHUNK])
         loss += model.head.loss(logits, y[s : s + EVAL_CHUNK]) * len(logits)
         outputs.append(model.head.output(logits))
-    return {"loss": loss / len(X), **model.head.metrics(np.concatenate(outputs), y)}
+    return np.concatenate(outputs), loss / len(X), y
 
 
 def layer_stats(model: MLP, X_sample: np.ndarray, bins: int) -> list[dict]:
