@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from mlp_engine import Experiment
+from mlp_engine.serialization import checkpoint_path
 
 from .config import Settings
 from .errors import ApiError
@@ -164,7 +165,7 @@ class RunManager:
             while self._queue and self._slots_free() > 0:
                 run_id = self._queue.popleft()
                 run = self.storage.get_run(run_id)
-                resume = (self.checkpoint_dir(run_id) / "checkpoint.json").exists()
+                resume = checkpoint_path(self.checkpoint_dir(run_id)).exists()
                 model_id = new_id()
                 job = {
                     "run_id": run_id, "spec": run["spec"], "resume": resume, "model_id": model_id,

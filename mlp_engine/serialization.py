@@ -23,7 +23,6 @@ FORMAT = "mlp-playground-model"
 FORMAT_VERSION = 1
 MODEL_JSON = "model.json"
 WEIGHTS_NPZ = "weights.npz"
-CHECKPOINT_JSON = "checkpoint.json"
 CHECKPOINT_NPZ = "checkpoint.npz"
 
 
@@ -61,6 +60,11 @@ def _model_from_parts(doc_bytes: bytes, weights_bytes: bytes) -> tuple[MLP, dict
         doc = json.loads(doc_bytes)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{MODEL_JSON} is not valid JSON ({exc})") from None
+    return _model_from_document(doc, _read_npz(weights_bytes))
+
+
+def _model_from_document(doc, weights: dict[str, np.ndarray]) -> tuple[MLP, dict]:
+    """Check a model document and its weights against each other; build the model."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{MODEL_JSON} is not an MLP Playground model (format must be {FORMAT!r})")
     if doc.get("format_version") != FORMAT_VERSION:
@@ -71,7 +75,6 @@ def _model_from_parts(doc_bytes: bytes, weights_bytes: bytes) -> tuple[MLP, dict
         model = MLP(ModelConfig.from_dict(doc["config"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{MODEL_JSON} has an invalid config: {exc}") from None
-    weights = _read_npz(weights_bytes)
     expected = model.params()
     if set(weights) != set(expected):
         raise ModelFileError(f"weights are {sorted(weights)}, the config needs {sorted(expected)}")
@@ -127,20 +130,38 @@ def model_from_zip(data: bytes, max_uncompressed: int = 256 * 2**20) -> tuple[ML
     return _model_from_parts(doc, weights)
 
 
+def checkpoint_path(directory: str | Path) -> Path:
+    """Where :func:`save_checkpoint` writes; it exists once a checkpoint is complete."""
+    return Path(directory) / CHECKPOINT_NPZ
+
+
 def save_checkpoint(directory: str | Path, model: MLP, arrays: dict[str, np.ndarray], scalars: dict) -> None:
-    """Model plus training state (``Trainer.state_dict()``), to resume training."""
+    """Model plus training state (``Trainer.state_dict()``), to resume training.
+
+    One ``.npz`` replaced atomically, holding the weights (``model/…``), the state
+    arrays, and the config and scalars as JSON bytes (``meta``): a crash mid-write
+    leaves the previous checkpoint whole, never weights of one epoch beside the
+    optimizer state of another."""
     directory = Path(directory)
-    save_model(model, directory)
-    _atomic_write(directory / CHECKPOINT_NPZ, _npz_bytes(arrays))
-    _atomic_write(directory / CHECKPOINT_JSON, json.dumps(scalars).encode())
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = json.dumps({**model_document(model), "scalars": scalars}).encode()
+    payload = {f"model/{k}": v for k, v in model.params().items()}
+    payload.update({f"state/{k}": v for k, v in arrays.items()})
+    payload["meta"] = np.frombuffer(meta, dtype=np.uint8)
+    _atomic_write(checkpoint_path(directory), _npz_bytes(payload))
 
 
 def load_checkpoint(directory: str | Path) -> tuple[MLP, dict[str, np.ndarray], dict]:
-    directory = Path(directory)
-    model, _ = load_model(directory)
+    """(model, state arrays, scalars) from :func:`save_checkpoint`."""
+    path = checkpoint_path(directory)
     try:
-        scalars = json.loads((directory / CHECKPOINT_JSON).read_bytes())
-        arrays = _read_npz((directory / CHECKPOINT_NPZ).read_bytes())
-    except FileNotFoundError as exc:
-        raise ModelFileError(f"no checkpoint in {directory}: {exc.filename} is missing") from None
-    return model, arrays, scalars
+        payload = _read_npz(path.read_bytes())
+    except FileNotFoundError:
+        raise ModelFileError(f"no checkpoint in {directory}: {path.name} is missing") from None
+    if "meta" not in payload:
+        raise ModelFileError(f"{path} is not a checkpoint (no meta entry)")
+    doc = json.loads(payload.pop("meta").tobytes())
+    weights = {k.removeprefix("model/"): v for k, v in payload.items() if k.startswith("model/")}
+    arrays = {k.removeprefix("state/"): v for k, v in payload.items() if k.startswith("state/")}
+    model, _ = _model_from_document(doc, weights)
+    return model, arrays, doc["scalars"]

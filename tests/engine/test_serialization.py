@@ -112,3 +112,17 @@ def test_checkpoint_resume_continues_like_an_unbroken_run(tmp_path):
     assert [m["epoch"] for m in result.history] == [1, 2, 3, 4]
     for name, value in straight.params().items():
         np.testing.assert_allclose(model.params()[name], value, rtol=1e-12)
+
+
+def test_checkpoint_is_one_file_replaced_whole(tmp_path):
+    model = MLP(ModelConfig(6, (LayerSpec(8),), 3))
+    save_checkpoint(tmp_path, model, {"optimizer/x": np.arange(3.0)}, {"epoch": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz"]
+    model.params()["dense0.W"][...] = 7.0
+    save_checkpoint(tmp_path, model, {"optimizer/x": np.arange(3.0) + 1}, {"epoch": 2})
+    loaded, arrays, scalars = load_checkpoint(tmp_path)
+    assert scalars == {"epoch": 2} and arrays["optimizer/x"].tolist() == [1.0, 2.0, 3.0]
+    assert np.all(loaded.params()["dense0.W"] == 7.0)
+    (tmp_path / "checkpoint.npz").write_bytes(b"torn")
+    with pytest.raises(ModelFileError, match="not a readable"):
+        load_checkpoint(tmp_path)
