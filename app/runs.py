@@ -169,6 +169,7 @@ class RunManager:
                 model_id = new_id()
                 job = {
                     "run_id": run_id, "spec": run["spec"], "resume": resume, "model_id": model_id,
+                    "epochs_stored": run["epochs_done"],
                     "mnist_dir": str(self.settings.mnist_dir) if self.settings.mnist_dir else None,
                     "checkpoint_dir": str(self.checkpoint_dir(run_id)), "model_dir": str(self.model_dir(model_id)),
                     "progress_interval": self.settings.progress_interval,

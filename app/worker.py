@@ -28,7 +28,7 @@ MAX_VIEWS = 50
 
 def run_job(run_id: str, job: dict, control, events) -> None:
     """job: {"run_id", "spec", "mnist_dir", "checkpoint_dir", "model_dir", "model_id", "resume",
-    "progress_interval", "blas_threads"}."""
+    "epochs_stored", "progress_interval", "blas_threads"}."""
 
     def emit(type_: str, data: dict) -> None:
         events.put((run_id, type_, data))
@@ -49,6 +49,10 @@ def _train(job: dict, control, emit) -> None:
         model, arrays, scalars = load_checkpoint(checkpoint_dir)
         trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train, image_shape=data.image_shape)
         trainer.load_state_dict(arrays, scalars)
+        # The checkpoint is written before its epoch is announced: epochs the server
+        # never stored (it died in between) are announced now, so none goes missing.
+        for metrics in trainer.history[job["epochs_stored"]:]:
+            emit("epoch", metrics)
     else:
         model = MLP(experiment.model_config(data.info()))
         trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train, image_shape=data.image_shape)

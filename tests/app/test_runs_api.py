@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import httpx
@@ -264,3 +265,21 @@ def test_mnist_run_with_augmentation_trains(api, mnist_dir):
     assert created.json()["spec"]["augment"] == {"max_shift": 2.0, "max_rotation": 10.0}
     run = wait_for(api, created.json()["id"], lambda r: r["status"] in ("completed", "failed"))
     assert run["status"] == "completed", run["error"]
+
+
+def test_an_epoch_checkpointed_but_never_stored_is_announced_on_resume(api, server):
+    """The crash window between a worker's checkpoint and the server storing that
+    epoch: made exact by dropping the last stored epoch from the real database."""
+    run_id = api.post("/api/runs", json=SLOW_RUN).json()["id"]
+    wait_for(api, run_id, lambda r: r["epochs_done"] >= 3)
+    server.stop(hard=True)
+    with sqlite3.connect(server.data_dir / "playground.sqlite3") as db:
+        last = db.execute("SELECT MAX(seq) FROM events WHERE run_id = ? AND type = 'epoch'", (run_id,)).fetchone()[0]
+        db.execute("DELETE FROM events WHERE run_id = ? AND seq >= ?", (run_id, last))
+        db.execute("UPDATE runs SET epochs_done = epochs_done - 1, last_seq = ? WHERE id = ?", (last - 1, run_id))
+    server.start()
+    with httpx.Client(base_url=server.url, timeout=30) as fresh:
+        assert fresh.post(f"/api/runs/{run_id}/resume").status_code == 200
+        read_events(fresh, run_id)
+        history = fresh.get(f"/api/runs/{run_id}").json()["history"]
+        assert [m["epoch"] for m in history] == list(range(1, 61))
