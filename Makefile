@@ -33,9 +33,12 @@ test: $(STAMP) chromium
 test-fast: $(STAMP)
 	$(PY) -m pytest tests/engine
 
+# torch==2.13.0 exactly: that version is a local file here; any other spelling downloads gigabytes.
 bench: $(STAMP)
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) benchmarks/bench_mnist.py
+	$(PY) -m benchmarks.bench_service
+	$(PY) -m benchmarks.bench_canvas
 
 clean:
 	rm -rf $(VENV) .pytest_cache
