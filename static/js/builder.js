@@ -42,6 +42,9 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Points drawn in a 2-D or 1-D dataset's preview. */
+const PREVIEW_POINTS = 300;
+
 const pathId = (path) => `f-${path.replaceAll(".", "-")}`;
 
 /** Read an input as its data-type says; an empty optional field is null. */
@@ -297,7 +300,7 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
       return;
     }
     const kind = previewKind(info);
-    const n = kind === "digits" ? 16 : kind === "table" ? 8 : 300;
+    const n = kind === "digits" ? 16 : kind === "table" ? 8 : PREVIEW_POINTS;
     let samples;
     try {
       samples = await api.getSamples(info.name, n, state.spec.dataset_params, state.spec.seed);
@@ -350,10 +353,12 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
   }
 
   function legend(info, kind, n) {
-    if (kind === "line") return [`${n} training points: y against x.`];
+    // The server sends at most PREVIEW_POINTS: say when the picture is a sample.
+    const points = `${n} training points${n >= PREVIEW_POINTS ? " (a random sample)" : ""}`;
+    if (kind === "line") return [`${points}: y against x.`];
     const items = info.classes.map((name, k) => el("span", { class: "swatch-item" },
       el("span", { class: "swatch", style: `background:${classColor(k, info.classes.length)}` }), ` ${name}`));
-    return [`${n} training points. `, ...items];
+    return [`${points}. `, ...items];
   }
 
   function previewTable(samples, info) {
