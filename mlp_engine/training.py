@@ -332,7 +332,10 @@ class Trainer:
         if self.best_weights is not None:
             arrays.update({f"best/{k}": v for k, v in self.best_weights.items()})
         scalars = {
-            "epoch": self.epoch, "step": self.step, "history": self.history,
+            # Per-layer statistics of the last epoch only: the history is rewritten every
+            # epoch, and carrying every epoch's histograms made checkpointing grow quadratically.
+            "epoch": self.epoch, "step": self.step,
+            "history": [{k: v for k, v in m.items() if k != "layers"} for m in self.history[:-1]] + self.history[-1:],
             "best_val_loss": None if np.isinf(self.best_val_loss) else self.best_val_loss,
             "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs, "optimizer": opt_scalars,
         }
