@@ -59,6 +59,7 @@ if str(REPO_ROOT) not in sys.path:  # `python benchmarks/bench_mnist.py` without
     sys.path.insert(0, str(REPO_ROOT))
 
 from mlp_engine import MLP, Dataset, Experiment, LayerSpec, OptimizerConfig, Trainer, evaluate, load_dataset, preset  # noqa: E402
+from mlp_engine.live_inputs import LiveFirstLayer, live_features  # noqa: E402
 
 DEFAULT_MNIST_DIR = Path(os.environ.get("MLP_MNIST_DIR", REPO_ROOT.parent / "shared" / "data" / "mnist"))
 HIDDEN = 512
@@ -218,12 +219,18 @@ def measure_speed(epochs: int, sklearn_epochs: int, rounds: int, mnist_dir: Path
 
 def step_breakdown(data: Dataset, seed: int, steps: int = 300) -> dict:
     """Mean ms per step of our engine's parts, timed separately on a warmed-up model:
-    batch gather, forward, forward+backward, optimizer update, the loop's training-accuracy count."""
+    batch gather, forward, forward+backward, optimizer update, the loop's training-accuracy count.
+    The first layer sees the live inputs only, as in the Trainer."""
     exp = plain_experiment(1, seed)
     model = MLP(exp.model_config(data.info()))
     optimizer = exp.optimizer.build()
+    live = live_features(data.X_train)
+    with LiveFirstLayer(model, optimizer, live):
+        return timed_parts(model, optimizer, np.ascontiguousarray(data.X_train[:, live]), data.y_train, seed, steps)
+
+
+def timed_parts(model: MLP, optimizer, X: np.ndarray, y: np.ndarray, seed: int, steps: int) -> dict:
     params, grads = model.params(), model.grads()
-    X, y = data.X_train, data.y_train
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(X))
     xb = np.empty((BATCH, X.shape[1]), dtype=np.float32)
@@ -285,10 +292,10 @@ def matmul_flops(a_shape, b_shape, ta: bool, tb: bool) -> int:
     return 2 * m * k * n
 
 
-def epoch_flops(n_samples: int, batch: int) -> int:
+def epoch_flops(n_samples: int, batch: int, d_in: int = 784) -> int:
     """Exact matmul FLOPs of one epoch, the last (partial) batch included."""
     sizes = [batch] * (n_samples // batch) + ([n_samples % batch] if n_samples % batch else [])
-    return sum(matmul_flops(a, b, ta, tb) for n in sizes for _, a, b, ta, tb in matmul_shapes(n))
+    return sum(matmul_flops(a, b, ta, tb) for n in sizes for _, a, b, ta, tb in matmul_shapes(n, d_in))
 
 
 def time_matmul(a_shape, b_shape, ta: bool, tb: bool, reps: int = 300, repeats: int = 7) -> float:
@@ -309,27 +316,38 @@ def time_matmul(a_shape, b_shape, ta: bool, tb: bool, reps: int = 300, repeats: 
     return best
 
 
-def measure_roofline(n_samples: int) -> dict:
-    """Matmul GFLOP/s at the step's shapes and the matmul floor of one epoch."""
-    print("\n== roofline: numpy float32 matmul at the batch-64 shapes ==", flush=True)
+def matmul_floor(n_samples: int, d_in: int, show: bool) -> float:
+    """Seconds the matmuls of one epoch take at their measured rates (printing each shape's when ``show``)."""
     full, rest = divmod(n_samples, BATCH)
     floor = 0.0
     for batch, count in ((BATCH, full), (rest, 1 if rest else 0)):
-        for name, a, b, ta, tb in matmul_shapes(batch):
+        for name, a, b, ta, tb in matmul_shapes(batch, d_in):
             if not count:
                 continue
             seconds = time_matmul(a, b, ta, tb)
             flops = matmul_flops(a, b, ta, tb)
             floor += seconds * count
-            if batch == BATCH:
+            if batch == BATCH and show:
                 print(f"  {name:<20} {flops / 1e6:7.2f} MFLOP  {seconds * 1e6:7.1f} us  "
                       f"{flops / seconds / 1e9:6.1f} GFLOP/s")
+    return floor
+
+
+def measure_roofline(n_samples: int, live_inputs: int) -> dict:
+    """Matmul GFLOP/s at the step's shapes and the matmul floor of one epoch; also the floor
+    of the epoch our Trainer runs, whose first layer sees only the ``live_inputs`` inputs."""
+    print("\n== roofline: numpy float32 matmul at the batch-64 shapes ==", flush=True)
+    full, rest = divmod(n_samples, BATCH)
+    floor = matmul_floor(n_samples, 784, show=True)
     big = 2048
     seconds = time_matmul((big, big), (big, big), False, False, reps=5, repeats=3)
     print(f"  reference {big}x{big}: {2 * big**3 / seconds / 1e9:.0f} GFLOP/s")
     flops = epoch_flops(n_samples, BATCH)
     print(f"  one epoch: {flops / 1e9:.2f} GFLOP exactly ({full} batches of {BATCH} + one of {rest}); "
           f"matmul floor {floor:.3f} s/epoch ({flops / floor / 1e9:.0f} GFLOP/s on average)")
+    live_flops, live_floor = epoch_flops(n_samples, BATCH, live_inputs), matmul_floor(n_samples, live_inputs, show=False)
+    print(f"  our Trainer skips the inputs that are zero in every training image ({784 - live_inputs} of 784, "
+          f"mlp_engine/live_inputs.py): {live_flops / 1e9:.2f} GFLOP, matmul floor {live_floor:.3f} s/epoch")
     return {"floor": floor, "gflop": flops / 1e9}
 
 
@@ -435,7 +453,7 @@ def main(argv=None) -> None:
         if not np.isnan(speed["sklearn"]):
             print(f"  sklearn/ours = {speed['sklearn'] / speed['ours']:.2f} (goal >= 5)")
         report_step_breakdown(step_breakdown(data, args.seed), speed["ours"], len(data.X_train))
-        roof = measure_roofline(len(data.X_train))
+        roof = measure_roofline(len(data.X_train), len(live_features(data.X_train)))
         print(f"  ours / matmul floor = {speed['ours'] / roof['floor']:.2f}")
     if not args.speed_only:
         acc = measure_accuracy(data, args.epochs, args.seed, args.torch_accuracy)

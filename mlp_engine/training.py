@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .augmentation import augment_batch, check_augment
+from .live_inputs import LiveFirstLayer, live_features, skip_is_exact
 from .model import EVAL_CHUNK, MLP
 from .optimizers import Optimizer, make_optimizer
 from .schedules import make_schedule
@@ -192,10 +193,13 @@ class Trainer:
     the training set (a seeded random hold-out), else none.
     image_shape: (H, W) of one example when X holds flattened images (``Dataset.image_shape``);
     ``config.augment`` needs it.
+    skip_dead_inputs: leave out of the first layer's training work the inputs that are zero
+    in every training example, where that provably gives the same result
+    (:mod:`mlp_engine.live_inputs`); ``live_inputs`` holds the inputs kept, or None.
     """
 
     def __init__(self, model: MLP, config: TrainConfig, X, y, X_val=None, y_val=None,
-                 image_shape: tuple[int, int] | None = None):
+                 image_shape: tuple[int, int] | None = None, skip_dead_inputs: bool = True):
         self.model = model
         self.config = config
         X = model.check_inputs(X)
@@ -215,6 +219,11 @@ class Trainer:
         self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
         self.batches_per_epoch = -(-len(X) // config.batch_size)
         self.optimizer = config.optimizer.build()
+        self.live_inputs = None
+        if skip_dead_inputs and skip_is_exact(config.l2, self.optimizer.weight_decay, config.augment):
+            self.live_inputs = live_features(X)
+        # The training batches come from these columns (a copy when some inputs are dead).
+        self._X_batches = X if self.live_inputs is None else np.ascontiguousarray(X[:, self.live_inputs])
         s = config.schedule
         self.lr_at = make_schedule(
             s.name, config.optimizer.lr, steps_per_epoch=self.batches_per_epoch, epochs=config.epochs,
@@ -259,7 +268,36 @@ class Trainer:
         return TrainResult(self.history, stop_reason, self.best_epoch)
 
     def _run_epoch(self, on_batch, should_stop) -> dict | None:
-        model, cfg, X, y = self.model, self.config, self.X, self.y
+        """One epoch of training, then its metrics; None when cancelled."""
+        if self.live_inputs is None:
+            sums = self._train_batches(on_batch, should_stop)
+        else:
+            with LiveFirstLayer(self.model, self.optimizer, self.live_inputs):
+                sums = self._train_batches(on_batch, should_stop)
+        if sums is None:
+            return None
+        loss_sum, score_sum, lr, seconds = sums
+        model, y, n = self.model, self.y, len(self.y)
+        self.epoch += 1
+        metrics = {"epoch": self.epoch, "train_loss": loss_sum / n}
+        if model.head.task == "regression":
+            mse = score_sum / y.size
+            metrics.update(train_mse=mse, train_r2=1.0 - mse / self._y_variance if self._y_variance else 0.0)
+        else:
+            metrics["train_accuracy"] = float(score_sum) / n
+        if self.X_val is not None:
+            val = evaluate(model, self.X_val, self.y_val)
+            metrics.update({f"val_{k}": v for k, v in val.items()})
+        metrics.update(
+            lr=lr, seconds=seconds, samples_per_second=n / seconds if seconds > 0 else None,
+            layers=layer_stats(model, self._dead_sample, self.config.histogram_bins),
+        )
+        return metrics
+
+    def _train_batches(self, on_batch, should_stop) -> tuple[float, float, float, float] | None:
+        """The epoch's mini-batch steps: (loss sum, score sum, last lr, seconds), or None
+        when cancelled. The score is the count of correct predictions, or the squared error."""
+        model, cfg, X, y = self.model, self.config, self._X_batches, self.y
         params, grads = model.params(), model.grads()
         regression = model.head.task == "regression"
         n, bs = len(X), cfg.batch_size
@@ -296,22 +334,7 @@ class Trainer:
             if on_batch is not None:
                 on_batch({"epoch": self.epoch + 1, "batch": b + 1, "batches": self.batches_per_epoch,
                           "loss": loss_sum / min(n, (b + 1) * bs)})
-        seconds = time.perf_counter() - start
-        self.epoch += 1
-        metrics = {"epoch": self.epoch, "train_loss": loss_sum / n}
-        if regression:
-            mse = score_sum / y.size
-            metrics.update(train_mse=mse, train_r2=1.0 - mse / self._y_variance if self._y_variance else 0.0)
-        else:
-            metrics["train_accuracy"] = float(score_sum) / n
-        if self.X_val is not None:
-            val = evaluate(model, self.X_val, self.y_val)
-            metrics.update({f"val_{k}": v for k, v in val.items()})
-        metrics.update(
-            lr=lr, seconds=seconds, samples_per_second=n / seconds if seconds > 0 else None,
-            layers=layer_stats(model, self._dead_sample, cfg.histogram_bins),
-        )
-        return metrics
+        return loss_sum, score_sum, lr, time.perf_counter() - start
 
     def _watch_validation(self, metrics: dict) -> bool:
         """Track the best validation loss; True when early stopping should stop now."""
