@@ -9,16 +9,18 @@ What it measures
 speed
     Seconds per epoch (training loop only; median of ``--epochs-speed`` epochs, each one
     printed) of
-    - our engine: ``mlp_engine.Trainer``;
+    - our engine: ``mlp_engine.Trainer`` on 2 processes (tensor-parallel, ``mlp_engine/parallel.py``),
+      and in one process (its BLAS on 2 threads), "ours-1proc";
     - PyTorch CPU, 2 threads, default ``torch.optim.Adam``, tensors indexed directly with a
       fresh random permutation per epoch (no DataLoader): the fair fast recipe;
     - scikit-learn ``MLPClassifier`` (float64 input, solver adam, alpha 0), one
       ``partial_fit`` call per epoch (``fit`` with ``warm_start`` would reset Adam's state).
+    Our epoch times include the engine's set-up and tear-down (forking, gathering the shards).
     Each implementation runs in a fresh process (in one process, PyTorch's idle threads
     slowed the epoch that followed by up to 30%), over ``--rounds`` rounds whose order
-    alternates, so that load from other processes hits all three alike. Ratios: ours/torch (goal <= 0.75), sklearn/ours
-    (goal >= 5). It also splits one of our steps into batch gather, forward, backward and
-    optimizer update.
+    alternates, so that load from other processes hits all alike. Ratios: ours/torch (goal <= 0.75), sklearn/ours
+    (goal >= 5). It also splits one of our one-process steps into batch gather, forward,
+    backward and optimizer update.
 roofline
     NumPy float32 matmul GFLOP/s at the five batch-64 shapes of a training step (forward
     X@W1, A1@W2; backward dW2 = A1^T dz2, dA1 = dz2 W2^T, dW1 = X^T dz1; the first layer
@@ -166,20 +168,31 @@ def make_runner(cls, data: Dataset, seed: int):
 
 
 class OursRunner:
-    """Our engine: the plain recipe through ``mlp_engine.Trainer``, one epoch per call."""
+    """Our engine: the plain recipe through ``mlp_engine.Trainer`` on ``THREADS`` processes
+    (tensor-parallel, one BLAS thread each), one epoch per call."""
+
+    processes = THREADS
 
     def __init__(self, data: Dataset, seed: int):
         exp = plain_experiment(100, seed)  # an epoch budget the timing never reaches
         self.trainer = Trainer(MLP(exp.model_config(data.info())), exp.train_config(), data.X_train, data.y_train,
-                               image_shape=data.image_shape)
+                               image_shape=data.image_shape, processes=self.processes)
 
     def epoch(self) -> float:
-        """The batch loop's seconds (without the per-epoch layer statistics: the peers compute none)."""
+        """The epoch's training seconds: the batch loop with the engine's set-up and tear-down
+        (forking the peers, gathering their shards), without the per-epoch validation and
+        layer statistics (the peers compute none)."""
         target = self.trainer.epoch + 1
         return self.trainer.run(should_stop=lambda: self.trainer.epoch >= target).history[-1]["seconds"]
 
 
-RUNNERS = {"ours": OursRunner, "torch": TorchRunner, "sklearn": SklearnRunner}
+class OursOneProcessRunner(OursRunner):
+    """Our engine in one process (its BLAS on ``THREADS`` threads)."""
+
+    processes = 1
+
+
+RUNNERS = {"ours": OursRunner, "ours-1proc": OursOneProcessRunner, "torch": TorchRunner, "sklearn": SklearnRunner}
 
 
 def speed_worker(name: str, epochs: int, mnist_dir: Path, seed: int) -> None:
@@ -195,7 +208,7 @@ def measure_speed(epochs: int, sklearn_epochs: int, rounds: int, mnist_dir: Path
     so load from elsewhere hits all alike."""
     print(f"\n== speed: {rounds} rounds of {epochs} epochs each (sklearn {sklearn_epochs}), "
           "each implementation in its own process ==", flush=True)
-    budget = {"ours": epochs, "torch": epochs, "sklearn": sklearn_epochs}
+    budget = {"ours": epochs, "ours-1proc": epochs, "torch": epochs, "sklearn": sklearn_epochs}
     times: dict[str, list[float]] = {name: [] for name in RUNNERS}
     for r in range(rounds):
         order = list(RUNNERS) if r % 2 == 0 else list(RUNNERS)[::-1]
@@ -209,11 +222,11 @@ def measure_speed(epochs: int, sklearn_epochs: int, rounds: int, mnist_dir: Path
             ).stdout.strip().splitlines()
             print("\n".join(f"  {line}" for line in out[:-1]), flush=True)  # a SKIPPED note
             times[name] += json.loads(out[-1])
-            print(f"  round {r + 1} {name:<7} {fmt_times(json.loads(out[-1]))}", flush=True)
+            print(f"  round {r + 1} {name:<10} {fmt_times(json.loads(out[-1]))}", flush=True)
     result = {name: median(values) for name, values in times.items()}
     for name, values in times.items():
         if values:
-            print(f"  {name:<9} median {result[name]:.2f} s/epoch  [{fmt_times(values)}]")
+            print(f"  {name:<10} median {result[name]:.2f} s/epoch  [{fmt_times(values)}]")
     return result
 
 
@@ -266,7 +279,7 @@ def report_step_breakdown(parts: dict, epoch_s: float, n_samples: int) -> None:
     step_ms = epoch_s / steps * 1e3
     timed = parts["gather"] + parts["forward+backward"] + parts["optimizer"] + parts["train metrics"]
     parts = {**parts, "rest of the loop": step_ms - timed}
-    print(f"  one step of ours: {step_ms:.3f} ms (epoch median / {steps} steps); parts timed alone "
+    print(f"  one step of ours in one process: {step_ms:.3f} ms (epoch median / {steps} steps); parts timed alone "
           f"(sum {timed:.3f} ms), ms:")
     for name in ("gather", "forward", "backward", "optimizer", "train metrics", "rest of the loop"):
         print(f"    {name:<17} {parts[name]:6.3f}  ({parts[name] / step_ms:4.0%})")
@@ -358,7 +371,8 @@ def train_and_test(name: str, exp: Experiment, data: Dataset) -> float:
     """Train ``exp`` on data's training set; return its test accuracy."""
     model = MLP(exp.model_config(data.info()))
     start = time.perf_counter()
-    history = Trainer(model, exp.train_config(), data.X_train, data.y_train, image_shape=data.image_shape).run().history
+    history = Trainer(model, exp.train_config(), data.X_train, data.y_train, image_shape=data.image_shape,
+                      processes=THREADS).run().history
     accuracy = evaluate(model, data.X_test, data.y_test)["accuracy"]
     times = [m["seconds"] for m in history]
     print(f"  {name:<8} test accuracy {accuracy:.4f}  ({exp.epochs} epochs, {time.perf_counter() - start:.0f} s; "
@@ -418,6 +432,7 @@ def key_figures(speed: dict | None, roof: dict | None, acc: dict | None, epochs:
     if speed:
         ours = speed["ours"]
         figures["epoch_s"] = f"{ours:.2f}"
+        figures["one_process_epoch_s"] = f"{speed['ours-1proc']:.2f}"
         if not np.isnan(speed["torch"]):
             figures["torch_epoch_s"] = f"{speed['torch']:.2f}"
             figures["ratio_vs_torch"] = f"{ours / speed['torch']:.2f}"
@@ -448,11 +463,12 @@ def main(argv=None) -> None:
     speed = roof = acc = None
     if not args.accuracy_only:
         speed = measure_speed(args.epochs_speed, args.sklearn_epochs, args.rounds, args.mnist_dir, args.seed)
+        print(f"  ours on {THREADS} processes / ours on one = {speed['ours'] / speed['ours-1proc']:.2f}")
         if not np.isnan(speed["torch"]):
             print(f"  ours/torch = {speed['ours'] / speed['torch']:.2f} (goal <= 0.75)")
         if not np.isnan(speed["sklearn"]):
             print(f"  sklearn/ours = {speed['sklearn'] / speed['ours']:.2f} (goal >= 5)")
-        report_step_breakdown(step_breakdown(data, args.seed), speed["ours"], len(data.X_train))
+        report_step_breakdown(step_breakdown(data, args.seed), speed["ours-1proc"], len(data.X_train))
         roof = measure_roofline(len(data.X_train), len(live_features(data.X_train)))
         print(f"  ours / matmul floor = {speed['ours'] / roof['floor']:.2f}")
     if not args.speed_only:

@@ -7,6 +7,7 @@ reports is plain floats, lists and dicts, ready for JSON.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -15,6 +16,7 @@ import numpy as np
 
 from .augmentation import augment_batch, check_augment
 from .live_inputs import LiveFirstLayer, live_features, skip_is_exact
+from .parallel import TensorParallel, unsupported_reason
 from .model import EVAL_CHUNK, MLP
 from .optimizers import Optimizer, make_optimizer
 from .schedules import make_schedule
@@ -178,6 +180,33 @@ def clip_by_global_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
     return norm
 
 
+class SerialStep:
+    """One training step in this process: forward and backward, gradient clipping, the
+    optimizer update. :class:`~mlp_engine.parallel.TensorParallel` does the same on several."""
+
+    def __init__(self, model: MLP, optimizer: Optimizer, *, l2: float, clip_norm: float | None, batch_size: int):
+        self.model, self.optimizer, self.l2, self.clip_norm = model, optimizer, l2, clip_norm
+        self.params, self.grads = model.params(), model.grads()
+        self._x = np.empty((batch_size, model.dense[0].W.shape[0]), dtype=model.dtype)
+
+    def __enter__(self) -> "SerialStep":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def input_buffer(self) -> np.ndarray:
+        """(batch_size, D): where the next step's batch goes."""
+        return self._x
+
+    def step(self, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
+        loss, logits = self.model.forward_backward(xb, yb, self.l2)
+        if self.clip_norm is not None:
+            clip_by_global_norm(self.grads, self.clip_norm)
+        self.optimizer.step(self.params, self.grads, lr)
+        return loss, logits
+
+
 @dataclass
 class TrainResult:
     history: list[dict]
@@ -196,10 +225,17 @@ class Trainer:
     skip_dead_inputs: leave out of the first layer's training work the inputs that are zero
     in every training example, where that provably gives the same result
     (:mod:`mlp_engine.live_inputs`); ``live_inputs`` holds the inputs kept, or None.
+    processes: split each step over this many processes, one per CPU core
+    (:mod:`mlp_engine.parallel`; Linux on x86-64); 1 trains in this process.
     """
 
     def __init__(self, model: MLP, config: TrainConfig, X, y, X_val=None, y_val=None,
-                 image_shape: tuple[int, int] | None = None, skip_dead_inputs: bool = True):
+                 image_shape: tuple[int, int] | None = None, skip_dead_inputs: bool = True, processes: int = 1):
+        if not isinstance(processes, int) or processes < 1:
+            raise ValueError(f"processes must be a positive integer, got {processes!r}")
+        if processes > 1 and (reason := unsupported_reason(model, processes)):
+            raise ValueError(f"{reason}: train with processes=1")
+        self.processes = processes
         self.model = model
         self.config = config
         X = model.check_inputs(X)
@@ -269,14 +305,23 @@ class Trainer:
 
     def _run_epoch(self, on_batch, should_stop) -> dict | None:
         """One epoch of training, then its metrics; None when cancelled."""
-        if self.live_inputs is None:
-            sums = self._train_batches(on_batch, should_stop)
-        else:
-            with LiveFirstLayer(self.model, self.optimizer, self.live_inputs):
-                sums = self._train_batches(on_batch, should_stop)
+        cfg = self.config
+        start = time.perf_counter()  # setting up and tearing down the engine count too
+        with contextlib.ExitStack() as stack:
+            if self.live_inputs is not None:
+                stack.enter_context(LiveFirstLayer(self.model, self.optimizer, self.live_inputs))
+            batch_size = min(cfg.batch_size, len(self.y))
+            if self.processes > 1:
+                engine = TensorParallel(self.model, self.optimizer, l2=cfg.l2, clip_norm=cfg.clip_norm,
+                                        batch_size=batch_size, y_like=self.y, processes=self.processes)
+            else:
+                engine = SerialStep(self.model, self.optimizer, l2=cfg.l2, clip_norm=cfg.clip_norm,
+                                    batch_size=batch_size)
+            sums = self._train_batches(stack.enter_context(engine), on_batch, should_stop)
+        seconds = time.perf_counter() - start
         if sums is None:
             return None
-        loss_sum, score_sum, lr, seconds = sums
+        loss_sum, score_sum, lr = sums
         model, y, n = self.model, self.y, len(self.y)
         self.epoch += 1
         metrics = {"epoch": self.epoch, "train_loss": loss_sum / n}
@@ -294,37 +339,36 @@ class Trainer:
         )
         return metrics
 
-    def _train_batches(self, on_batch, should_stop) -> tuple[float, float, float, float] | None:
-        """The epoch's mini-batch steps: (loss sum, score sum, last lr, seconds), or None
-        when cancelled. The score is the count of correct predictions, or the squared error."""
+    def _train_batches(self, engine, on_batch, should_stop) -> tuple[float, float, float] | None:
+        """The epoch's mini-batch steps on ``engine`` (a :class:`SerialStep` or a
+        :class:`~mlp_engine.parallel.TensorParallel`): (loss sum, score sum, last lr),
+        or None when cancelled. The score is the count of correct predictions,
+        or the squared error."""
         model, cfg, X, y = self.model, self.config, self._X_batches, self.y
-        params, grads = model.params(), model.grads()
         regression = model.head.task == "regression"
         n, bs = len(X), cfg.batch_size
         order = np.random.default_rng([cfg.seed, self.epoch]).permutation(n)
-        x_buffer = np.empty((min(bs, n), X.shape[1]), dtype=X.dtype)
         augment = cfg.augment
         if augment is not None:
             # Its own stream, so the shuffling is the same with and without augmentation.
             aug_rng = np.random.default_rng([cfg.seed, self.epoch, AUGMENT_STREAM])
-            aug_buffer = np.empty_like(x_buffer)
+            x_buffer = np.empty((min(bs, n), X.shape[1]), dtype=X.dtype)
         loss_sum = score_sum = 0.0
-        start = time.perf_counter()
         for b in range(self.batches_per_epoch):
             if should_stop is not None and should_stop():
                 return None
             idx = order[b * bs : (b + 1) * bs]
+            target = engine.input_buffer()[: len(idx)]
             # mode="clip" lets take() write straight into the buffer (no temporary).
-            xb = np.take(X, idx, axis=0, out=x_buffer[: len(idx)], mode="clip")
-            if augment is not None:
-                xb = augment_batch(xb, self.image_shape, aug_rng, max_shift=augment.get("max_shift", 0.0),
-                                   max_rotation_deg=augment.get("max_rotation", 0.0), out=aug_buffer[: len(idx)])
+            if augment is None:
+                xb = np.take(X, idx, axis=0, out=target, mode="clip")
+            else:
+                xb = augment_batch(np.take(X, idx, axis=0, out=x_buffer[: len(idx)], mode="clip"), self.image_shape,
+                                   aug_rng, max_shift=augment.get("max_shift", 0.0),
+                                   max_rotation_deg=augment.get("max_rotation", 0.0), out=target)
             yb = y[idx]
-            loss, logits = model.forward_backward(xb, yb, cfg.l2)
-            if cfg.clip_norm is not None:
-                clip_by_global_norm(grads, cfg.clip_norm)
             lr = self.lr_at(self.step)
-            self.optimizer.step(params, grads, lr)
+            loss, logits = engine.step(xb, yb, lr)
             self.step += 1
             loss_sum += loss * len(idx)
             if regression:
@@ -334,7 +378,7 @@ class Trainer:
             if on_batch is not None:
                 on_batch({"epoch": self.epoch + 1, "batch": b + 1, "batches": self.batches_per_epoch,
                           "loss": loss_sum / min(n, (b + 1) * bs)})
-        return loss_sum, score_sum, lr, time.perf_counter() - start
+        return loss_sum, score_sum, lr
 
     def _watch_validation(self, metrics: dict) -> bool:
         """Track the best validation loss; True when early stopping should stop now."""

@@ -1,0 +1,383 @@
+"""Tensor-parallel training: one training step split over several processes (CPU cores).
+
+NumPy runs an elementwise update (the optimizer: a third of an MNIST step) on one core,
+and two Python threads cannot share the work: each NumPy call takes the GIL. So the step
+is split across processes the way large models are split across GPUs (Megatron-LM's
+tensor parallelism): every hidden layer's units are cut into ``P`` contiguous shards, and
+process ``r`` owns shard ``r`` of every layer:
+
+    hidden layer l:  W_l[:, S_l^r], b_l[S_l^r]       (its units' incoming weights)
+    output layer:    W_out[S_L^r, :]                 (the outgoing weights of its last-layer units)
+
+A step on process r, with one exchange through shared memory per layer boundary:
+
+    forward    a^r = f(A_{l-1} W_l^r + b_l^r)          (N, |S_l^r|); then an all-gather
+                                                      gives every process the full A_l
+               z^r = a_L^r W_out^r (+ b_out on r=0)   (N, C) partial logits; summed over
+                                                      all processes (an all-reduce)
+    loss       the same softmax/CE on every process, from the same summed logits
+    backward   dW_out^r = a_L^rᵀ dz, dA_L^r = dz W_out^rᵀ      no exchange needed
+               dW_l^r = A_{l-1}ᵀ dz_l^r; dA_{l-1} = Σ_r dz_l^r W_l^rᵀ   an all-reduce
+    update     each process steps the optimizer on its own shards only
+
+The optimizers are elementwise, so the updates are the serial ones; the result differs from
+one process's only by float rounding (the partial logits are summed in another order).
+Dropout draws the full mask on every process from identical generators and keeps its own
+columns, so the masks are the serial ones too.
+
+The worker processes are forked at the start of an epoch and joined at its end, when the
+shards are copied back into the model and the optimizer: between epochs, everything
+(checkpoints, statistics, validation) sees one ordinary model. Exchanges wait by spinning
+on counters in shared memory (microseconds), falling back to yielding and then sleeping
+when a peer is slow, so a paused run does not burn a core. Linux and x86-64 only: fork,
+and stores that other cores see in program order.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import platform
+import sys
+import time
+import traceback
+from contextlib import ExitStack
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .layers import Dense, Dropout
+from .model import MLP
+from .optimizers import Optimizer
+
+#: Spins before a waiting process starts yielding the core, then sleeping.
+SPINS_BEFORE_YIELD = 20_000
+SECONDS_BEFORE_SLEEP = 0.05
+#: How often (in wait iterations) a waiting process checks that its peers are alive.
+LIVENESS_EVERY = 4096
+# Slots of the control array.
+POSTED, STOP = 0, 1
+
+
+def shared_array(shape: tuple, dtype) -> np.ndarray:
+    """Zeros in memory that forked processes share (an anonymous shared mapping)."""
+    count = int(np.prod(shape, dtype=np.int64))
+    dtype = np.dtype(dtype)
+    buffer = mmap.mmap(-1, max(count * dtype.itemsize, 1))  # MAP_SHARED | MAP_ANONYMOUS
+    return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
+
+
+def shared_copy(a: np.ndarray) -> np.ndarray:
+    out = shared_array(a.shape, a.dtype)
+    out[...] = a
+    return out
+
+
+def unsupported_reason(model: MLP, processes: int) -> str | None:
+    """Why ``model`` cannot train on ``processes`` processes, or None when it can."""
+    if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+        return f"tensor-parallel training needs Linux on x86-64 (this is {sys.platform} on {platform.machine()})"
+    widths = [d.W.shape[1] for d in model.dense[:-1]]  # a model has at least one hidden layer
+    if min(widths) < processes:
+        return f"every hidden layer needs at least {processes} units to split over {processes} processes"
+    return None
+
+
+def _bounds(width: int, processes: int, rank: int) -> slice:
+    return slice(width * rank // processes, width * (rank + 1) // processes)
+
+
+class _ShardDropout:
+    """Inverted dropout on a column shard: draws the whole layer's mask (as the serial
+    Dropout does, so the generators stay in step) and keeps this shard's columns."""
+
+    def __init__(self, dropout: Dropout, width: int, cols: slice):
+        self.dropout, self.width, self.cols = dropout, width, cols
+        self._mask = None
+
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        d = self.dropout
+        keep = d.rng.random((a.shape[0], self.width), dtype=a.dtype)[:, self.cols] >= d.rate
+        self._mask = keep * a.dtype.type(1.0 / (1.0 - d.rate))
+        return a * self._mask
+
+    def backward(self, da: np.ndarray) -> np.ndarray:
+        return np.multiply(da, self._mask, out=da)
+
+
+class _Shard:
+    """Process ``rank``'s part of the model: Dense layers over its shards, in shared
+    memory (weights and gradients), with their own optimizer whose state is shared too."""
+
+    def __init__(self, model: MLP, optimizer: Optimizer, processes: int, rank: int):
+        self.rank = rank
+        dense = model.dense
+        following = {id(a): b for a, b in zip(model.layers, model.layers[1:])}
+        self.cols = [_bounds(d.W.shape[1], processes, rank) for d in dense[:-1]]
+        self.hidden: list[Dense] = []
+        self.dropout: list[_ShardDropout | None] = []
+        for l, (d, cols) in enumerate(zip(dense[:-1], self.cols)):
+            self.hidden.append(self._dense(d.name, d.W[:, cols], d.b[cols], d.activation.name))
+            drop = following.get(id(d))
+            active = isinstance(drop, Dropout) and drop.rate > 0
+            self.dropout.append(_ShardDropout(drop, d.W.shape[1], cols) if active else None)
+        out = dense[-1]
+        bias = out.b if rank == 0 else np.zeros_like(out.b)  # the output bias lives on process 0
+        self.out = self._dense(out.name, out.W[self.cols[-1]], bias, out.activation.name)
+        self.params, self.grads = {}, {}
+        for layer in [*self.hidden, self.out]:
+            for name, p in layer.params().items():
+                if layer is self.out and name.endswith(".b") and rank != 0:
+                    continue
+                self.params[name], self.grads[name] = p, layer.grads[name]
+        self.optimizer = type(optimizer)(**optimizer.hyperparameters())
+        self.optimizer.t = optimizer.t
+        for name, p in self.params.items():
+            full = optimizer.state.get(name)
+            index = self.index(name)
+            self.optimizer.state[name] = {
+                k: shared_copy(full[k][index]) if full else shared_array(p.shape, p.dtype) for k in optimizer.STATE
+            }
+
+    @staticmethod
+    def _dense(name: str, W: np.ndarray, b: np.ndarray, activation: str) -> Dense:
+        layer = Dense(name, shared_copy(W), shared_copy(b), activation)
+        layer.dW, layer.db = (shared_copy(g) for g in (layer.dW, layer.db))
+        layer.grads = {f"{name}.W": layer.dW, f"{name}.b": layer.db}
+        return layer
+
+    def index(self, name: str):
+        """Where parameter ``name`` of this shard sits in the full parameter."""
+        layer, kind = name.split(".")
+        l = int(layer.removeprefix("dense"))
+        if l < len(self.cols):
+            return (slice(None), self.cols[l]) if kind == "W" else self.cols[l]
+        return self.cols[-1] if kind == "W" else slice(None)
+
+    def penalty(self) -> float:
+        """Σ‖W‖² over this shard's weight matrices (for the L2 term of the loss)."""
+        return sum(float(np.vdot(layer.W, layer.W)) for layer in [*self.hidden, self.out])
+
+
+class TensorParallel:
+    """``with TensorParallel(...) as engine:`` runs training steps on ``processes``
+    processes (this one is process 0). Same interface as the serial step: write the batch
+    into ``engine.input_buffer()``, then ``loss, logits = engine.step(xb, yb, lr)``.
+    On exit the trained shards are back in ``model`` and ``optimizer``."""
+
+    def __init__(self, model: MLP, optimizer: Optimizer, *, l2: float, clip_norm: float | None,
+                 batch_size: int, y_like: np.ndarray, processes: int = 2):
+        reason = unsupported_reason(model, processes)
+        if reason:
+            raise ValueError(reason)
+        self.model, self.optimizer, self.P = model, optimizer, processes
+        self.l2, self.clip_norm, self.head = l2, clip_norm, model.head
+        self.batch_size = batch_size
+        self._y_like = y_like
+        self.steps = 0  # steps posted (process 0) or taken (the others)
+        self._barriers = 0
+        self._parent: int | None = None  # in a peer: process 0's pid
+        self.peers: list[int] = []  # in process 0: the peers' pids
+        self._exit_codes: dict[int, int] = {}
+        self._stack = ExitStack()
+
+    # -- set-up and tear-down -----------------------------------------------
+    def __enter__(self) -> "TensorParallel":
+        model, P, B = self.model, self.P, self.batch_size
+        dtype, widths = model.dtype, [d.W.shape[1] for d in model.dense]
+        n_in = model.dense[0].W.shape[0]
+        self.shards = [_Shard(model, self.optimizer, P, r) for r in range(P)]
+        self.x = shared_array((2, B, n_in), dtype)  # the batch, double-buffered by step parity
+        self.y = shared_array((2, B, *self._y_like.shape[1:]), self._y_like.dtype)
+        self.rows = shared_array((2,), np.int64)
+        self.lr = shared_array((2,), np.float64)
+        self.control = shared_array((2,), np.int64)
+        self.done = shared_array((P,), np.int64)  # the last step each process finished
+        self.arrived = shared_array((P,), np.int64)
+        self.gathered = [shared_array((2, B, w), dtype) for w in widths[:-2]]  # inputs of hidden layers 2..L
+        self.partial_dA = [shared_array((2, P, B, w), dtype) for w in widths[:-2]]
+        self.partial_logits = shared_array((2, P, B, widths[-1]), dtype)
+        self.scalars = shared_array((2, 2, P), np.float64)  # [L2 penalty, squared grad norm] per process
+        self._stack.enter_context(threadpool_limits(limits=1))  # one core per process
+        for rank in range(1, P):
+            pid = os.fork()
+            if pid == 0:
+                self._run_peer(rank)  # never returns
+            self.peers.append(pid)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:  # let every peer finish the last step before stopping them
+                self._wait(lambda: self.done.min() >= self.steps)
+        finally:
+            self.control[STOP] = 1
+            self._join()
+            self._stack.close()
+        failed = [code for code in self._exit_codes.values() if code != 0]
+        if failed and exc_type is None:
+            raise RuntimeError(f"a tensor-parallel training process failed (exit code {failed[0]})")
+        self._gather()
+
+    def _join(self, timeout: float = 30.0) -> None:
+        """Wait for every peer to exit (they do once STOP is set); kill one that hangs."""
+        deadline = time.monotonic() + timeout
+        while len(self._exit_codes) < len(self.peers) and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.0005)
+        for pid in set(self.peers) - set(self._exit_codes):
+            os.kill(pid, 9)
+            self._exit_codes[pid] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+    def _reap(self) -> None:
+        """Collect the exit codes of peers that have ended."""
+        for pid in self.peers:
+            if pid not in self._exit_codes:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    self._exit_codes[pid] = os.waitstatus_to_exitcode(status)
+
+    def _gather(self) -> None:
+        """Copy every shard's weights, gradients and optimizer state into the full model."""
+        model, optimizer = self.model, self.optimizer
+        full = {**model.params(), **{f"grad:{k}": g for k, g in model.grads().items()}}
+        for shard in self.shards:
+            for name, p in shard.params.items():
+                index = shard.index(name)
+                full[name][index] = p
+                full[f"grad:{name}"][index] = shard.grads[name]
+                state = optimizer.state.setdefault(name, {k: np.zeros_like(full[name]) for k in optimizer.STATE})
+                for k, value in shard.optimizer.state[name].items():
+                    state[k][index] = value
+        optimizer.t = self.shards[0].optimizer.t
+
+    # -- the step -----------------------------------------------------------
+    def input_buffer(self) -> np.ndarray:
+        """(batch_size, D): where the next step's batch goes."""
+        return self.x[(self.steps + 1) % 2]
+
+    def step(self, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
+        """One training step over all processes; xb must be ``input_buffer()[:n]``.
+        Returns (loss, logits (n, C))."""
+        step, n = self.steps + 1, len(xb)
+        parity = step % 2
+        self.y[parity, :n] = yb
+        self.rows[parity], self.lr[parity] = n, lr
+        self.control[POSTED] = step  # last: the others read the batch once they see this
+        self.steps = step
+        result = self._step(self.shards[0], step)
+        self.done[0] = step
+        return result
+
+    def _run_peer(self, rank: int) -> None:
+        """In a forked peer: take each posted step until told to stop, then exit."""
+        code = 0
+        try:
+            self._parent = os.getppid()
+            while True:
+                step = self.steps + 1
+                if not self._wait(lambda: self.control[POSTED] >= step):
+                    break
+                self.steps = step
+                self._step(self.shards[rank], step)
+                self.done[rank] = step
+        except _Stopped:
+            pass
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stderr.flush()
+            os._exit(code)  # no atexit handlers, no flushing the parent's buffers
+
+    def _step(self, shard: _Shard, step: int) -> tuple[float, np.ndarray]:
+        parity = step % 2
+        n = int(self.rows[parity])
+        A = self.x[parity, :n]
+        L = len(shard.hidden)
+        for l, (layer, drop) in enumerate(zip(shard.hidden, shard.dropout)):
+            a = layer.forward(A, training=True)
+            if drop is not None:
+                a = drop.forward(a)
+            if l < L - 1:  # all-gather: the next layer needs every unit
+                buf = self.gathered[l][parity, :n]
+                buf[:, shard.cols[l]] = a
+                self._barrier(shard.rank)
+                A = buf
+        self.partial_logits[parity, shard.rank, :n] = shard.out.forward(a, training=True)
+        self.scalars[parity, 0, shard.rank] = shard.penalty() if self.l2 else 0.0
+        self._barrier(shard.rank)
+        logits = self.partial_logits[parity, 0, :n].copy()
+        for r in range(1, self.P):
+            logits += self.partial_logits[parity, r, :n]
+        loss, grad = self.head.loss_and_grad(logits, self.y[parity, :n])
+        da = shard.out.backward(grad)
+        for l in range(L - 1, -1, -1):
+            if shard.dropout[l] is not None:
+                da = shard.dropout[l].backward(da)
+            partial = shard.hidden[l].backward(da, need_input_grad=l > 0)
+            if l > 0:  # all-reduce: dA of the layer below sums every process's part
+                parts = self.partial_dA[l - 1][parity, :, :n]
+                parts[shard.rank] = partial
+                self._barrier(shard.rank)
+                da = parts[0][:, shard.cols[l - 1]].copy()
+                for r in range(1, self.P):
+                    da += parts[r][:, shard.cols[l - 1]]
+        if self.l2:
+            loss += 0.5 * self.l2 * float(sum(self.scalars[parity, 0]))
+            for layer in [*shard.hidden, shard.out]:
+                layer.dW += self.l2 * layer.W
+        if self.clip_norm is not None:
+            self._clip(shard, parity)
+        shard.optimizer.step(shard.params, shard.grads, float(self.lr[parity]))
+        return loss, logits
+
+    def _clip(self, shard: _Shard, parity: int) -> None:
+        """Clip by the global norm: every process's share of Σg², summed."""
+        self.scalars[parity, 1, shard.rank] = sum(float(np.vdot(g, g)) for g in shard.grads.values())
+        self._barrier(shard.rank)
+        norm = float(np.sqrt(sum(self.scalars[parity, 1])))
+        if norm > self.clip_norm:
+            for g in shard.grads.values():
+                g *= self.clip_norm / norm
+
+    # -- waiting --------------------------------------------------------------
+    def _barrier(self, rank: int) -> None:
+        """Wait until every process has reached this point of the step."""
+        self._barriers += 1
+        k = self._barriers
+        self.arrived[rank] = k
+        if not self._wait(lambda: self.arrived.min() >= k):
+            raise _Stopped  # process 0 failed mid-step: leave quietly
+
+    def _wait(self, ready) -> bool:
+        """Spin, then yield, then sleep until ``ready()``; False when a peer is told to stop.
+        Process 0 raises if a peer died; a peer exits if process 0 is gone."""
+        spins, start = 0, None
+        while not ready():
+            spins += 1
+            if self._parent is not None and self.control[STOP]:
+                return False
+            if spins % LIVENESS_EVERY == 0:
+                self._check_alive()
+            if spins > SPINS_BEFORE_YIELD:
+                start = start or time.perf_counter()
+                if time.perf_counter() - start > SECONDS_BEFORE_SLEEP:
+                    time.sleep(0.001)
+                else:
+                    os.sched_yield()
+        return True
+
+    def _check_alive(self) -> None:
+        if self._parent is not None:
+            if os.getppid() != self._parent:
+                os._exit(1)  # process 0 died: nobody will read our work
+            return
+        self._reap()
+        if self._exit_codes:
+            code = next(iter(self._exit_codes.values()))
+            raise RuntimeError(f"a tensor-parallel training process stopped mid-epoch (exit code {code})")
+
+
+class _Stopped(Exception):
+    """Raised in a peer waiting at a barrier when process 0 has stopped the epoch."""

@@ -1,0 +1,127 @@
+"""Tensor-parallel training: the same training as one process, on several processes."""
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlp_engine import MLP, LayerSpec, ModelConfig, OptimizerConfig, TrainConfig, Trainer, evaluate
+
+
+@pytest.fixture
+def data():
+    """(X, y): 300 examples of 6 features, 3 classes."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 6))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5).astype(int)
+    return X, y
+
+
+def model(head_classes=3, dropout=0.0, hidden=((10, "relu"), (7, "tanh"))):
+    layers = tuple(LayerSpec(units, act) for units, act in hidden)
+    return MLP(ModelConfig(6, layers, head_classes, dtype="float64", seed=3, dropout=dropout))
+
+
+def train(net, X, y, processes, epochs=2, **config):
+    trainer = Trainer(net, TrainConfig(epochs=epochs, batch_size=32, **config), X, y, processes=processes)
+    return trainer, trainer.run().history
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+@pytest.mark.parametrize("config", [
+    {},
+    {"l2": 1e-3, "clip_norm": 0.5, "optimizer": OptimizerConfig("momentum", lr=0.05)},
+    {"optimizer": OptimizerConfig("adamw", lr=0.01)},
+])
+def test_parallel_training_matches_one_process(data, processes, config):
+    serial, parallel = model(), model()
+    _, reference = train(serial, *data, processes=1, **config)
+    trainer, history = train(parallel, *data, processes=processes, **config)
+    for name, value in serial.params().items():
+        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+    for name, value in serial.grads().items():
+        np.testing.assert_allclose(parallel.grads()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+    assert [m["train_loss"] for m in history] == pytest.approx([m["train_loss"] for m in reference], rel=1e-10)
+    assert [m["train_accuracy"] for m in history] == [m["train_accuracy"] for m in reference]
+    # The optimizer's state is whole again, and its step count right.
+    for name, p in parallel.params().items():
+        for k, value in trainer.optimizer.state[name].items():
+            assert value.shape == p.shape, (name, k)
+    assert trainer.optimizer.t == 2 * 10  # 2 epochs of 300/32 -> 10 batches
+
+
+def test_dropout_masks_are_the_serial_ones(data):
+    serial, parallel = model(dropout=0.3), model(dropout=0.3)
+    train(serial, *data, processes=1)
+    train(parallel, *data, processes=2)
+    for name, value in serial.params().items():
+        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+
+
+@pytest.mark.parametrize("head, targets", [
+    (1, lambda X: (X[:, 0] > 0).astype(int)),  # binary: sigmoid + BCE
+    (2, lambda X: np.stack([X[:, 0] * 2, X[:, 1] - X[:, 2]], axis=1)),  # regression: 2 outputs
+])
+def test_other_heads(data, head, targets):
+    X, _ = data
+    y = targets(X)
+    config = {"task": "binary"} if head == 1 else {"task": "regression"}
+    cfg = lambda: MLP(ModelConfig(6, (LayerSpec(8, "relu"),), head, dtype="float64", seed=3,
+                                  head={"binary": "sigmoid_bce", "regression": "mse"}[config["task"]]))
+    serial, parallel = cfg(), cfg()
+    train(serial, X, y, processes=1)
+    train(parallel, X, y, processes=2)
+    for name, value in serial.params().items():
+        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+
+
+def test_learns_mnist_as_well_on_two_processes(mnist_dir):
+    """float32, where rounding differences grow over 300 steps: the same accuracy, not the same weights."""
+    from mlp_engine import load_dataset
+
+    data = load_dataset("mnist", mnist_dir=mnist_dir, train_subset=10_000)
+    accuracy = {}
+    for processes in (1, 2):
+        net = MLP(ModelConfig(784, (LayerSpec(512, "relu"),), 10))
+        Trainer(net, TrainConfig(epochs=2, batch_size=64), data.X_train, data.y_train, processes=processes).run()
+        accuracy[processes] = evaluate(net, data.X_test, data.y_test)["accuracy"]
+    assert accuracy[2] >= 0.94
+    assert abs(accuracy[2] - accuracy[1]) <= 0.005
+
+
+def test_cancelling_mid_epoch_stops_the_other_processes(data):
+    net = model()
+    calls = iter(range(1000))
+    trainer = Trainer(net, TrainConfig(epochs=3, batch_size=32), *data, processes=2)
+    result = trainer.run(should_stop=lambda: next(calls) == 4)
+    assert result.stop_reason == "cancelled"
+    assert children() == []
+    assert trainer.optimizer.t == 4 and net.predict(data[0]).shape == (300,)
+
+
+def children() -> list[int]:
+    """This process's live child processes (Linux)."""
+    pids = Path(f"/proc/self/task/{os.getpid()}/children").read_text().split()
+    return [int(p) for p in pids]
+
+
+def test_a_dead_peer_is_an_error_not_a_hang(data):
+    def kill_peer(info):
+        if info["batch"] == 3:
+            for pid in children():
+                os.kill(pid, signal.SIGKILL)
+
+    trainer = Trainer(model(), TrainConfig(epochs=2, batch_size=32), *data, processes=2)
+    with pytest.raises(RuntimeError, match="tensor-parallel training process"):
+        trainer.run(on_batch=kill_peer)
+    assert children() == []
+
+
+def test_models_that_cannot_be_split_are_refused(data):
+    net = MLP(ModelConfig(6, (LayerSpec(8, "relu"), LayerSpec(1, "relu")), 3))
+    with pytest.raises(ValueError, match="at least 2 units"):
+        Trainer(net, TrainConfig(), *data, processes=2)
+    with pytest.raises(ValueError, match="positive integer"):
+        Trainer(net, TrainConfig(), *data, processes=0)
