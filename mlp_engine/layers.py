@@ -15,12 +15,23 @@ import numpy as np
 
 from .activations import get_activation
 
+#: ``skip_zero_inputs`` multiplies the batch's non-zero columns only when they are at most
+#: this fraction of all: the gather and scatter it costs eat the saving above that.
+SPARSE_MAX_FRACTION = 0.8
+
 
 class Dense:
     """z = X W + b, a = activation(z).
 
     Shape:
         X: (N, D_in) -> a: (N, D_out); W: (D_in, D_out); b: (D_out,)
+
+    ``skip_zero_inputs``: in training, multiply only the input columns that are non-zero
+    somewhere in the batch (X[:, c] W[c, :], and dW[c, :] = X[:, c]ᵀ dz, the other rows of
+    dW exactly 0). The same numbers for fewer FLOPs when inputs are sparse: an MNIST batch
+    of 64 digits inks about 490 of the 784 pixels. For the first layer (it computes no dX).
+    Measured on one core (a tensor-parallel shard, 717x256): 15-20% off the layer's forward
+    and backward; on two BLAS threads it saved nothing, so only the parallel engine uses it.
     """
 
     def __init__(self, name: str, W: np.ndarray, b: np.ndarray, activation: str):
@@ -30,8 +41,9 @@ class Dense:
         self.activation = get_activation(activation)
         self.grads = {f"{name}.W": np.zeros_like(W), f"{name}.b": np.zeros_like(b)}
         self.dW, self.db = self.grads.values()
+        self.skip_zero_inputs = False
         self._buffers: dict[str, np.ndarray] = {}
-        self._X = self._z = self._a = None
+        self._X = self._z = self._a = self._cols = None
 
     def params(self) -> dict[str, np.ndarray]:
         return {f"{self.name}.W": self.W, f"{self.name}.b": self.b}
@@ -42,18 +54,47 @@ class Dense:
             buf = self._buffers[key] = np.empty((rows, cols), dtype=self.W.dtype)
         return buf
 
+    def _scratch(self, key: str, rows: int, cols: int) -> np.ndarray:
+        """A (rows, cols) array in a buffer kept at its largest size: the column count of a
+        sparse batch changes every step, and a fresh array each step would be slow."""
+        buf = self._buffers.get(key)
+        if buf is None or buf.size < rows * cols:
+            buf = self._buffers[key] = np.empty(rows * cols, dtype=self.W.dtype)
+        return buf[: rows * cols].reshape(rows, cols)
+
     def pre_activation(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """X: (N, D_in) -> z: (N, D_out)."""
         z = np.matmul(X, self.W, out=out)
         z += self.b  # (N, D_out) + (D_out,) broadcasts over rows
         return z
 
+    def _nonzero_columns(self, X: np.ndarray) -> np.ndarray | None:
+        """The columns (k,) of X that are non-zero in some row, or None when so many that
+        skipping the rest does not pay."""
+        cols = np.flatnonzero(X.any(axis=0))
+        return cols if len(cols) <= SPARSE_MAX_FRACTION * X.shape[1] else None
+
+    def _pre_activation_on(self, X: np.ndarray, cols: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """out = X[:, cols] W[cols, :] + b; returns X[:, cols]: (N, k), which the backward needs."""
+        n, (k, width) = X.shape[0], (len(cols), self.W.shape[1])
+        # mode="clip" lets take() write straight into the buffer (no temporary).
+        X_cols = np.take(X, cols, axis=1, out=self._scratch("X_cols", n, k), mode="clip")
+        W_rows = np.take(self.W, cols, axis=0, out=self._scratch("W_rows", k, width), mode="clip")
+        np.matmul(X_cols, W_rows, out=out)
+        out += self.b
+        return X_cols
+
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         if not training:
             z = self.pre_activation(X)
             return self.activation.forward(z, np.empty_like(z))
         n, width = X.shape[0], self.W.shape[1]
-        z = self.pre_activation(X, self._buffer("z", n, width))
+        z = self._buffer("z", n, width)
+        self._cols = self._nonzero_columns(X) if self.skip_zero_inputs else None
+        if self._cols is None:
+            self.pre_activation(X, z)
+        else:
+            X = self._pre_activation_on(X, self._cols, z)
         a = self.activation.forward(z, self._buffer("a", n, width))
         self._X, self._z, self._a = X, z, a
         return a
@@ -61,7 +102,12 @@ class Dense:
     def backward(self, da: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """da: (N, D_out) -> dX: (N, D_in); fills grads. May overwrite ``da``."""
         dz = self.activation.backward(self._z, self._a, da)
-        np.matmul(self._X.T, dz, out=self.dW)  # (D_in, N) @ (N, D_out)
+        if self._cols is not None:
+            dW_rows = np.matmul(self._X.T, dz, out=self._scratch("dW_rows", len(self._cols), dz.shape[1]))
+            self.dW.fill(0.0)
+            self.dW[self._cols] = dW_rows
+        else:
+            np.matmul(self._X.T, dz, out=self.dW)  # (D_in, N) @ (N, D_out)
         np.sum(dz, axis=0, out=self.db)
         if not need_input_grad:  # the first layer: nobody needs dL/dX
             return None

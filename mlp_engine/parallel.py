@@ -121,6 +121,7 @@ class _Shard:
             drop = following.get(id(d))
             active = isinstance(drop, Dropout) and drop.rate > 0
             self.dropout.append(_ShardDropout(drop, d.W.shape[1], cols) if active else None)
+        self.hidden[0].skip_zero_inputs = True  # pays on one core (see Dense)
         out = dense[-1]
         bias = out.b if rank == 0 else np.zeros_like(out.b)  # the output bias lives on process 0
         self.out = self._dense(out.name, out.W[self.cols[-1]], bias, out.activation.name)

@@ -52,6 +52,20 @@ def test_parallel_training_matches_one_process(data, processes, config):
     assert trainer.optimizer.t == 2 * 10  # 2 epochs of 300/32 -> 10 batches
 
 
+def test_sparse_inputs_take_the_same_steps(data):
+    """Each process multiplies only the batch's non-zero inputs (Dense.skip_zero_inputs)."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 6)) * (rng.random((300, 6)) > 0.97)
+    X = np.hstack([X, rng.normal(size=(300, 34)) * (rng.random((300, 34)) > 0.97)])  # 40 sparse features
+    y = data[1]
+    make = lambda: MLP(ModelConfig(40, (LayerSpec(12, "relu"),), 3, dtype="float64", seed=3))
+    serial, parallel = make(), make()
+    train(serial, X, y, processes=1)
+    train(parallel, X, y, processes=2)
+    for name, value in serial.params().items():
+        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+
+
 def test_dropout_masks_are_the_serial_ones(data):
     serial, parallel = model(dropout=0.3), model(dropout=0.3)
     train(serial, *data, processes=1)
