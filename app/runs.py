@@ -173,8 +173,8 @@ class RunManager:
                     "mnist_dir": str(self.settings.mnist_dir) if self.settings.mnist_dir else None,
                     "checkpoint_dir": str(self.checkpoint_dir(run_id)), "model_dir": str(self.model_dir(model_id)),
                     "progress_interval": self.settings.progress_interval,
-                    # Runs share the cores: BLAS threads that outnumber them spin and steal time.
-                    "blas_threads": max(1, (os.cpu_count() or 1) // self.settings.max_concurrent_runs),
+                    # Runs share the cores: threads or processes that outnumber them spin and steal time.
+                    "cores": max(1, (os.cpu_count() or 1) // self.settings.max_concurrent_runs),
                 }
                 self._active.add(run_id)
                 self.executor.submit(run_id, job)

@@ -16,6 +16,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from mlp_engine import MLP, Experiment, Trainer, evaluate, load_checkpoint, save_checkpoint, save_model
+from mlp_engine.parallel import processes_for
 from mlp_engine.visualize import prediction_view
 
 # Values of the shared control flag.
@@ -28,14 +29,15 @@ MAX_VIEWS = 50
 
 def run_job(run_id: str, job: dict, control, events) -> None:
     """job: {"run_id", "spec", "mnist_dir", "checkpoint_dir", "model_dir", "model_id", "resume",
-    "epochs_stored", "progress_interval", "blas_threads"}."""
+    "epochs_stored", "progress_interval", "cores"}. A run trains on its ``cores``: as that many
+    tensor-parallel processes where the network is big enough to gain, else on BLAS threads."""
 
     def emit(type_: str, data: dict) -> None:
         events.put((run_id, type_, data))
 
     os.nice(WORKER_NICENESS)
     try:
-        with threadpool_limits(limits=job["blas_threads"]):
+        with threadpool_limits(limits=job["cores"]):
             _train(job, control, emit)
     except Exception as exc:  # the run fails, the server lives on
         emit("error", {"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)})
@@ -45,18 +47,20 @@ def _train(job: dict, control, emit) -> None:
     experiment = Experiment.from_dict(job["spec"])
     data = experiment.load_dataset(job["mnist_dir"])
     checkpoint_dir = Path(job["checkpoint_dir"])
+    config = experiment.train_config()
     if job["resume"]:
         model, arrays, scalars = load_checkpoint(checkpoint_dir)
-        trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train, image_shape=data.image_shape)
+    else:
+        model = MLP(experiment.model_config(data.info()))
+    processes = processes_for(model, len(data.X_train), config.batch_size, job["cores"])
+    trainer = Trainer(model, config, data.X_train, data.y_train, image_shape=data.image_shape, processes=processes)
+    if job["resume"]:
         trainer.load_state_dict(arrays, scalars)
         # The checkpoint is written before its epoch is announced: epochs the server
         # never stored (it died in between) are announced now, so none goes missing.
         for metrics in trainer.history[job["epochs_stored"]:]:
             emit("epoch", metrics)
-    else:
-        model = MLP(experiment.model_config(data.info()))
-        trainer = Trainer(model, experiment.train_config(), data.X_train, data.y_train, image_shape=data.image_shape)
-    emit("status", {"status": "running", "epochs_done": trainer.epoch})
+    emit("status", {"status": "running", "epochs_done": trainer.epoch, "processes": processes})
 
     progress = _ProgressReporter(trainer, emit, job["progress_interval"])
     view_every = max(1, experiment.epochs // MAX_VIEWS)

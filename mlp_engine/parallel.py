@@ -50,6 +50,11 @@ from .layers import Dense, Dropout
 from .model import MLP
 from .optimizers import Optimizer
 
+#: Splitting pays when a step is big enough to hide the exchanges (tens of microseconds)
+#: and an epoch long enough to hide the forking and gathering (about 25 ms): at least this
+#: many parameters, and parameters x steps per epoch. MNIST's 784-512-10 has 407k and 3.8e8.
+MIN_SPLIT_PARAMS = 100_000
+MIN_SPLIT_WORK = 50_000_000
 #: Spins before a waiting process starts yielding the core, then sleeping.
 SPINS_BEFORE_YIELD = 20_000
 SECONDS_BEFORE_SLEEP = 0.05
@@ -81,6 +86,14 @@ def unsupported_reason(model: MLP, processes: int) -> str | None:
     if min(widths) < processes:
         return f"every hidden layer needs at least {processes} units to split over {processes} processes"
     return None
+
+
+def processes_for(model: MLP, n_examples: int, batch_size: int, cores: int) -> int:
+    """How many processes to train ``model`` on, given ``cores``: all of them where
+    splitting pays and the model can be split, else 1."""
+    steps = -(-n_examples // batch_size)
+    big_enough = model.n_params >= MIN_SPLIT_PARAMS and model.n_params * steps >= MIN_SPLIT_WORK
+    return cores if cores > 1 and big_enough and unsupported_reason(model, cores) is None else 1
 
 
 def _bounds(width: int, processes: int, rank: int) -> slice:

@@ -119,8 +119,10 @@ function follow(id) {
   run.follower = api.followRun(id, {
     status(data) {
       if (data.status === "queued") setStatus("queued", `Run ${label} is queued${data.position ? ` (position ${data.position})` : ""}.`);
-      else if (data.status === "running") setStatus("running", `Training ${label}…`);
-      else if (data.status === "paused") setStatus("paused", `Paused after epoch ${data.epochs_done}. Press Resume to go on.`);
+      else if (data.status === "running") {
+        const split = data.processes > 1 ? ` on ${data.processes} cores (each step split across ${data.processes} processes)` : "";
+        setStatus("running", `Training ${label}${split}…`);
+      } else if (data.status === "paused") setStatus("paused", `Paused after epoch ${data.epochs_done}. Press Resume to go on.`);
       else if (data.status === "interrupted") setStatus("interrupted", "The server restarted while this run trained; press Resume to continue from its last checkpoint.");
       else setStatus(data.status);
       runList.refresh();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from tests.app.helpers import XOR_RUN, assert_error, read_events
+from tests.app.live_server import LiveServer
 
 # Long enough to act on mid-run (~0.1 s an epoch here), small enough for CI.
 SLOW_RUN = {"dataset": "gaussians", "dataset_params": {"n_samples": 12000, "noise": 0.3},
@@ -283,3 +285,22 @@ def test_an_epoch_checkpointed_but_never_stored_is_announced_on_resume(api, serv
         read_events(fresh, run_id)
         history = fresh.get(f"/api/runs/{run_id}").json()["history"]
         assert [m["epoch"] for m in history] == list(range(1, 61))
+
+
+def test_a_run_with_every_core_trains_tensor_parallel(tmp_path, mnist_dir):
+    """With one run at a time, a run gets all the cores, and a network big enough to gain
+    trains split over that many processes (mlp_engine/parallel.py)."""
+    cores = os.cpu_count() or 1
+    live = LiveServer(tmp_path / "data", env={"MLP_MAX_CONCURRENT_RUNS": "1"}).start()
+    try:
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            spec = {"dataset": "mnist", "dataset_params": {"train_subset": 10_000}, "layers": [{"units": 512}],
+                    "epochs": 2}
+            run_id = client.post("/api/runs", json=spec).json()["id"]
+            events = read_events(client, run_id)
+            running = [e["data"] for e in events if e["event"] == "status" and e["data"]["status"] == "running"]
+            assert running[0]["processes"] == (cores if cores > 1 else 1)
+            assert events[-1]["event"] == "done", events[-1]
+            assert events[-1]["data"]["test_metrics"]["accuracy"] >= 0.93
+    finally:
+        live.stop()

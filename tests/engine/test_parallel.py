@@ -52,43 +52,35 @@ def test_parallel_training_matches_one_process(data, processes, config):
     assert trainer.optimizer.t == 2 * 10  # 2 epochs of 300/32 -> 10 batches
 
 
+def assert_same_training(make_model, X, y, processes=2):
+    """Training a fresh ``make_model()`` on one process and on ``processes`` gives the same weights."""
+    serial, parallel = make_model(), make_model()
+    train(serial, X, y, processes=1)
+    train(parallel, X, y, processes=processes)
+    for name, value in serial.params().items():
+        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+
+
 def test_sparse_inputs_take_the_same_steps(data):
     """Each process multiplies only the batch's non-zero inputs (Dense.skip_zero_inputs)."""
     rng = np.random.default_rng(5)
-    X = rng.normal(size=(300, 6)) * (rng.random((300, 6)) > 0.97)
-    X = np.hstack([X, rng.normal(size=(300, 34)) * (rng.random((300, 34)) > 0.97)])  # 40 sparse features
-    y = data[1]
-    make = lambda: MLP(ModelConfig(40, (LayerSpec(12, "relu"),), 3, dtype="float64", seed=3))
-    serial, parallel = make(), make()
-    train(serial, X, y, processes=1)
-    train(parallel, X, y, processes=2)
-    for name, value in serial.params().items():
-        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+    X = rng.normal(size=(300, 40)) * (rng.random((300, 40)) > 0.97)  # a batch of 32 leaves ~38% columns zero
+    assert_same_training(lambda: MLP(ModelConfig(40, (LayerSpec(12, "relu"),), 3, dtype="float64", seed=3)),
+                         X, data[1])
 
 
 def test_dropout_masks_are_the_serial_ones(data):
-    serial, parallel = model(dropout=0.3), model(dropout=0.3)
-    train(serial, *data, processes=1)
-    train(parallel, *data, processes=2)
-    for name, value in serial.params().items():
-        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+    assert_same_training(lambda: model(dropout=0.3), *data)
 
 
-@pytest.mark.parametrize("head, targets", [
-    (1, lambda X: (X[:, 0] > 0).astype(int)),  # binary: sigmoid + BCE
-    (2, lambda X: np.stack([X[:, 0] * 2, X[:, 1] - X[:, 2]], axis=1)),  # regression: 2 outputs
+@pytest.mark.parametrize("head, outputs, targets", [
+    ("sigmoid_bce", 1, lambda X: (X[:, 0] > 0).astype(int)),
+    ("mse", 2, lambda X: np.stack([X[:, 0] * 2, X[:, 1] - X[:, 2]], axis=1)),
 ])
-def test_other_heads(data, head, targets):
-    X, _ = data
-    y = targets(X)
-    config = {"task": "binary"} if head == 1 else {"task": "regression"}
-    cfg = lambda: MLP(ModelConfig(6, (LayerSpec(8, "relu"),), head, dtype="float64", seed=3,
-                                  head={"binary": "sigmoid_bce", "regression": "mse"}[config["task"]]))
-    serial, parallel = cfg(), cfg()
-    train(serial, X, y, processes=1)
-    train(parallel, X, y, processes=2)
-    for name, value in serial.params().items():
-        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+def test_other_heads(data, head, outputs, targets):
+    X = data[0]
+    make = lambda: MLP(ModelConfig(6, (LayerSpec(8, "relu"),), outputs, dtype="float64", seed=3, head=head))
+    assert_same_training(make, X, targets(X))
 
 
 def test_learns_mnist_as_well_on_two_processes(mnist_dir):
