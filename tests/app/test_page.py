@@ -193,3 +193,28 @@ def test_pause_resume_stop_reconnect_compare(page, server, api):
     expect(page.locator("#f-dataset")).to_have_value("xor")
     expect(page.locator("#boundary")).to_have_attribute("data-drawn", "true")
     assert page.console.errors == []
+
+
+def test_a_big_network_says_it_trains_on_every_core(page, tmp_path):
+    """With one run at a time, MNIST's 784-512-10 trains tensor-parallel, and the page says so."""
+    import os
+
+    from tests.app.live_server import LiveServer
+
+    cores = os.cpu_count() or 1
+    if cores < 2:
+        pytest.skip("one core: nothing to split over")
+    expect = playwright_api.expect
+    live = LiveServer(tmp_path / "data", env={"MLP_MAX_CONCURRENT_RUNS": "1"}).start()
+    try:
+        open_page(page, live.url + "/")
+        page.select_option("#preset", "mnist-default")
+        page.click("#train")
+        expect(page.locator("#status-line")).to_contain_text(f"on {cores} cores", timeout=30_000)
+        expect(page.locator("#run-status")).to_have_attribute("data-status", "running")
+        shoot(page.locator("#status-line").locator(".."), "status-tensor-parallel.png")
+        page.click("#stop")
+        expect(page.locator("#run-status")).to_have_attribute("data-status", "stopped", timeout=30_000)
+        assert page.console.errors == []
+    finally:
+        live.stop()
