@@ -11,8 +11,9 @@ import numpy as np
 
 from mlp_engine import (MLP, Dataset, evaluate_confusion, load_dataset, load_model, model_from_zip, model_to_zip,
                         save_model, trace_example)
-from mlp_engine.serialization import MODEL_JSON
+from mlp_engine.datasets import standardize_inputs
 from mlp_engine.preprocessing import decode_base64_image, decode_image, preprocess_digit
+from mlp_engine.serialization import MODEL_JSON
 
 from .errors import ApiError
 from .runs import new_id
@@ -69,7 +70,15 @@ class ModelStore:
 
     def predict_image(self, model_id: str, *, base64_text: str | None = None, data: bytes | None = None) -> dict:
         digit = self.digit_input(model_id, base64_text=base64_text, data=data)
-        return {**self.predict(model_id, digit.reshape(1, -1)), "input": digit.tolist()}
+        return {**self.predict(model_id, self.image_features(model_id, digit)), "input": digit.tolist()}
+
+    def image_features(self, model_id: str, digit: np.ndarray) -> np.ndarray:
+        """A preprocessed digit (28, 28) as the model's input row (1, 784): standardised
+        the way its training images were, if they were (``standardize: true``)."""
+        _, record = self.load(model_id)
+        scaling = (record["metrics"].get("dataset") or {}).get("standardization")
+        row = digit.reshape(1, -1)
+        return standardize_inputs(row, scaling["mean"], scaling["std"]) if scaling else row
 
     def digit_input(self, model_id: str, *, base64_text: str | None = None, data: bytes | None = None) -> np.ndarray:
         """A drawn digit (base64 text or raw PNG/JPEG bytes) preprocessed as MNIST: (28, 28) in [0, 1]."""

@@ -62,6 +62,9 @@ class Dataset:
         One or two sentences for a learner.
     feature_names : tuple of str, optional
         One name per input column, or ``()`` where columns are anonymous (MNIST pixels).
+    standardization : (mean, std), optional
+        When the inputs were standardised, ``x = (raw - mean) / std``: new raw inputs
+        (a drawn digit in [0, 1]) need the same (:func:`standardize_inputs`). None: raw inputs.
 
     Raises
     ------
@@ -79,6 +82,7 @@ class Dataset:
     input_shape: tuple[int, ...]
     description: str
     feature_names: tuple[str, ...] = ()
+    standardization: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -154,6 +158,7 @@ class Dataset:
             description=self.description,
             train_size=len(self.X_train),
             test_size=len(self.X_test),
+            standardization=self.standardization,
         )
 
 
@@ -171,6 +176,7 @@ def _info_dict(
     description: str,
     train_size: int,
     test_size: int,
+    standardization: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     return {
         "name": name,
@@ -183,6 +189,7 @@ def _info_dict(
         "test_size": test_size,
         "description": description,
         "feature_names": list(feature_names),
+        "standardization": None if standardization is None else dict(zip(("mean", "std"), standardization)),
     }
 
 
@@ -659,9 +666,10 @@ def _mnist_arrays(directory: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return arrays
 
 
-def _standardized(X: np.ndarray, mean: float, std: float) -> np.ndarray:
-    """``(X - mean) / std`` as a new float32 array of X's shape, with no second temporary."""
-    out = X - np.float32(mean)
+def standardize_inputs(X: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """``(X - mean) / std`` as a new float32 array of X's shape, with no second temporary:
+    what ``standardize=True`` does to a dataset, for new raw inputs of a model trained on it."""
+    out = np.asarray(X, dtype=np.float32) - np.float32(mean)
     out /= np.float32(std)
     return out
 
@@ -689,10 +697,10 @@ def _load_mnist(
         # E[x^2] - E[x]^2 in float64, without X.std()'s float64 copy of X.
         mean_sq = np.einsum("ij,ij->", X_train, X_train, dtype=np.float64) / X_train.size
         std = math.sqrt(mean_sq - mean * mean)
-        X_train, X_test = (_standardized(X, mean, std) for X in (X_train, X_test))
+        X_train, X_test = (standardize_inputs(X, mean, std) for X in (X_train, X_test))
     return _dataset(
         "mnist", X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
-        classes=_DIGITS, input_shape=(28, 28),
+        classes=_DIGITS, input_shape=(28, 28), standardization=(mean, std) if standardize else None,
     )
 
 

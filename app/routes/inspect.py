@@ -22,7 +22,8 @@ def trace(model_id: str, body: TraceRequest, models: ModelsDep, settings: Settin
         x, label = models.dataset_example(model_id, body.split, body.dataset_index, settings.mnist_dir)
         source = {"kind": "dataset", "split": body.split, "index": body.dataset_index}
     elif body.image is not None:
-        x, label, source = models.digit_input(model_id, base64_text=body.image).reshape(-1), None, {"kind": "image"}
+        digit = models.digit_input(model_id, base64_text=body.image)
+        x, label, source = models.image_features(model_id, digit).reshape(-1), None, {"kind": "image"}
     else:
         x, label, source = body.input, None, {"kind": "input"}
     if body.label is not None:

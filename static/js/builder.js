@@ -25,7 +25,7 @@ const PARAM_FIELDS = {
   test_fraction: ["Test fraction", "Share of the points kept aside to test on.", "float"],
   n_classes: ["Classes", "How many classes (2–10).", "int"],
   train_subset: ["Training subset", "Train on only this many images. Empty: all of them.", "optional-int"],
-  standardize: ["Standardise pixels", "Scale each pixel to mean 0 and standard deviation 1.", "bool"],
+  standardize: ["Standardise pixels", "Subtract the mean of all training pixels and divide by their standard deviation (drawings get the same).", "bool"],
 };
 
 const PRESET_HINT = "Fills in the dataset, network and training settings from the course.";

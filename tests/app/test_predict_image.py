@@ -176,3 +176,19 @@ def test_upload_over_the_size_limit_gets_413(tmp_path, mnist_dir):
                          "MLP_MAX_UPLOAD_BYTES")
     finally:
         server.stop()
+
+
+def test_a_standardised_model_gets_its_drawing_standardised(client, known_digits):
+    """A model trained with standardize: true saw (pixel - mean) / std: a drawing gets the
+    same, with the mean and std of its training images, kept in the model's record."""
+    spec = {**MNIST_QUICK, "dataset_params": {"train_subset": 2000, "standardize": True}, "epochs": 1}
+    model_id = train(client, spec)
+    scaling = client.get(f"/api/models/{model_id}").json()["metrics"]["dataset"]["standardization"]
+    assert 0.1 < scaling["mean"] < 0.2 and 0.25 < scaling["std"] < 0.4  # MNIST's pixel statistics
+    body = send_image(client, model_id, canvas_png(known_digits[0][0]), "base64").json()
+    raw = np.array(body["input"]).reshape(1, -1)  # the preprocessed drawing, in [0, 1]
+    as_trained = client.post(f"/api/models/{model_id}/predict",
+                             json={"inputs": ((raw - scaling["mean"]) / scaling["std"]).tolist()}).json()
+    np.testing.assert_allclose(body["probabilities"], as_trained["probabilities"], atol=1e-5)
+    unscaled = client.post(f"/api/models/{model_id}/predict", json={"inputs": raw.tolist()}).json()
+    assert not np.allclose(body["probabilities"], unscaled["probabilities"], atol=1e-3)

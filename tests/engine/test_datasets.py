@@ -22,6 +22,7 @@ from mlp_engine.datasets import (
     download_mnist,
     load_dataset,
     read_idx,
+    standardize_inputs,
 )
 
 # name -> (task, n_features, n_outputs, train size, test size) with default parameters
@@ -363,6 +364,11 @@ def test_mnist_standardize_uses_training_statistics(mnist, mnist_dir):
     sub = load_dataset("mnist", mnist_dir=mnist_dir, standardize=True, train_subset=500)
     assert _mean_and_rms(sub.X_train) == pytest.approx((0, 1), abs=1e-5)
     assert not np.allclose(sub.X_test, std.X_test, atol=1e-3)  # the subset's own statistics
+    # The statistics travel with the dataset, so new raw inputs (a drawing) get the same.
+    assert std.info()["standardization"] == pytest.approx({"mean": mean, "std": sd})
+    np.testing.assert_allclose(standardize_inputs(mnist.X_test[:50], **std.info()["standardization"]),
+                               std.X_test[:50], atol=1e-6)
+    assert mnist.info()["standardization"] is None
 
 
 def test_mnist_info_reads_headers_and_matches_the_loaded_dataset(mnist, mnist_dir):
