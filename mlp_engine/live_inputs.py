@@ -40,10 +40,11 @@ def skip_is_exact(l2: float, weight_decay: float, augment: dict | None) -> bool:
 class LiveFirstLayer:
     """While inside ``with``, the model's first dense layer holds only the rows of the
     ``live`` inputs (W: (len(live), H)), and so do its gradient and the optimizer's state
-    for it; on exit the trained rows go back into the full arrays, which the model, the
-    checkpoints and every reader outside the training loop see.
+    for it. :meth:`sync` puts the trained rows back into the full arrays and those back into
+    the model, for whoever reads it between epochs (statistics, checkpoints, validation);
+    :meth:`resume` returns to the compact rows. Leaving ``with`` syncs.
 
-    Feed the model X[:, live] while inside.
+    Feed the model X[:, live] while compact.
     """
 
     def __init__(self, model: MLP, optimizer: Optimizer, live: np.ndarray):
@@ -51,27 +52,49 @@ class LiveFirstLayer:
         self.optimizer = optimizer
         self.live = live
         self.name = f"{self.layer.name}.W"
+        self.compact = False
 
     def __enter__(self) -> "LiveFirstLayer":
         layer, live = self.layer, self.live
-        self.W, self.dW = layer.W, layer.dW
-        self.state = self.optimizer.state.get(self.name)
-        layer.W = self.W[live]  # fancy indexing: contiguous copies
-        layer.dW = layer.grads[self.name] = np.zeros_like(layer.W)
-        if self.state is not None:
-            self.optimizer.state[self.name] = {k: a[live] for k, a in self.state.items()}
+        self.full_W, self.full_dW = layer.W, layer.dW
+        self.full_state = self.optimizer.state.get(self.name)
+        self.W = layer.W[live]  # fancy indexing: contiguous copies
+        self.dW = np.zeros_like(self.W)
+        self.state = None if self.full_state is None else {k: a[live] for k, a in self.full_state.items()}
+        self.resume()
         return self
 
     def __exit__(self, *exc) -> None:
-        layer, live = self.layer, self.live
-        self.W[live] = layer.W
-        self.dW.fill(0.0)  # the dead rows' gradient: exactly zero
-        self.dW[live] = layer.dW
-        layer.W, layer.dW = self.W, self.dW
-        layer.grads[self.name] = self.dW
-        compact = self.optimizer.state.get(self.name)
-        if compact is not None:
-            full = self.state or {k: np.zeros_like(self.W) for k in compact}
-            for k, a in compact.items():
-                full[k][live] = a
-            self.optimizer.state[self.name] = full
+        self.sync()
+
+    def resume(self) -> None:
+        """Put the compact rows (and their optimizer state) in the model."""
+        if self.compact:
+            return
+        self._show(self.W, self.dW, self.state)
+        self.compact = True
+
+    def sync(self) -> None:
+        """Copy the compact rows into the full arrays and put those in the model."""
+        if not self.compact:
+            return
+        live = self.live
+        self.state = self.optimizer.state.get(self.name)  # created at the first step if it was not there
+        self.full_W[live] = self.W
+        self.full_dW.fill(0.0)  # the dead rows' gradient: exactly zero
+        self.full_dW[live] = self.dW
+        if self.state is not None:
+            self.full_state = self.full_state or {k: np.zeros_like(self.full_W) for k in self.state}
+            for k, a in self.state.items():
+                self.full_state[k][live] = a
+        self._show(self.full_W, self.full_dW, self.full_state)
+        self.compact = False
+
+    def _show(self, W: np.ndarray, dW: np.ndarray, state: dict | None) -> None:
+        layer = self.layer
+        layer.W, layer.dW = W, dW
+        layer.grads[self.name] = dW
+        if state is None:
+            self.optimizer.state.pop(self.name, None)
+        else:
+            self.optimizer.state[self.name] = state

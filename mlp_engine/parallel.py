@@ -25,9 +25,10 @@ one process's only by float rounding (the partial logits are summed in another o
 Dropout draws the full mask on every process from identical generators and keeps its own
 columns, so the masks are the serial ones too.
 
-The worker processes are forked at the start of an epoch and joined at its end, when the
-shards are copied back into the model and the optimizer: between epochs, everything
-(checkpoints, statistics, validation) sees one ordinary model. Exchanges wait by spinning
+The other processes are forked when training starts (``with``) and joined when it ends. At
+each :meth:`TensorParallel.sync` (the Trainer calls it after every epoch) the shards are
+copied back into the model and the optimizer: between epochs, everything (checkpoints,
+statistics, validation) sees one ordinary model. Exchanges wait by spinning
 on counters in shared memory (microseconds), falling back to yielding and then sleeping
 when a peer is slow, so a paused run does not burn a core. Linux and x86-64 only: fork,
 and stores that other cores see in program order.
@@ -189,6 +190,7 @@ class TensorParallel:
         self.batch_size = batch_size
         self._y_like = y_like
         self.steps = 0  # steps posted (process 0) or taken (the others)
+        self._synced = 0  # steps whose results are in the model
         self._barriers = 0
         self._parent: int | None = None  # in a peer: process 0's pid
         self.peers: list[int] = []  # in process 0: the peers' pids
@@ -222,8 +224,8 @@ class TensorParallel:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            if exc_type is None:  # let every peer finish the last step before stopping them
-                self._wait(lambda: self.done.min() >= self.steps)
+            if exc_type is None:
+                self.sync()
         finally:
             self.control[STOP] = 1
             self._join()
@@ -231,7 +233,15 @@ class TensorParallel:
         failed = [code for code in self._exit_codes.values() if code != 0]
         if failed and exc_type is None:
             raise RuntimeError(f"a tensor-parallel training process failed (exit code {failed[0]})")
+
+    def sync(self) -> None:
+        """Wait for every process to finish the steps posted so far, then copy the shards'
+        weights, gradients and optimizer state into the model and the optimizer."""
+        if self._synced == self.steps:
+            return
+        self._wait(lambda: self.done.min() >= self.steps)
         self._gather()
+        self._synced = self.steps
 
     def _join(self, timeout: float = 30.0) -> None:
         """Wait for every peer to exit (they do once STOP is set); kill one that hangs."""

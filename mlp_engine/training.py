@@ -195,6 +195,9 @@ class SerialStep:
     def __exit__(self, *exc) -> None:
         pass
 
+    def sync(self) -> None:
+        """Nothing to do: the model's own arrays are the ones trained."""
+
     def input_buffer(self) -> np.ndarray:
         """(batch_size, D): where the next step's batch goes."""
         return self._x
@@ -287,38 +290,54 @@ class Trainer:
         ``on_batch({"epoch", "batch", "batches", "loss"})`` after each batch;
         ``should_stop()`` is asked between batches and cancels when true."""
         stop_reason = "completed"
-        while self.epoch < self.config.epochs:
-            metrics = self._run_epoch(on_batch, should_stop)
-            if metrics is None:
-                stop_reason = "cancelled"
-                break
-            early_stop = self._watch_validation(metrics)
-            self.history.append(metrics)
-            if on_epoch:
-                on_epoch(metrics)
-            if early_stop:
-                stop_reason = "early_stopping"
-                break
+        start = time.perf_counter()
+        with contextlib.ExitStack() as stack:
+            live, engine = self._engines(stack) if self.epoch < self.config.epochs else (None, None)
+            setup = time.perf_counter() - start  # forking the peers counts to the first epoch's time
+            while self.epoch < self.config.epochs:
+                metrics = self._run_epoch(engine, live, on_batch, should_stop, extra_seconds=setup)
+                setup = 0.0
+                if metrics is None:
+                    stop_reason = "cancelled"
+                    break
+                early_stop = self._watch_validation(metrics)
+                self.history.append(metrics)
+                if on_epoch:
+                    on_epoch(metrics)
+                if early_stop:
+                    stop_reason = "early_stopping"
+                    break
         if self.best_weights is not None and self.best_epoch != self.epoch:
             self.model.set_weights(self.best_weights)  # early stopping keeps the best epoch's weights
         return TrainResult(self.history, stop_reason, self.best_epoch)
 
-    def _run_epoch(self, on_batch, should_stop) -> dict | None:
-        """One epoch of training, then its metrics; None when cancelled."""
+    def _engines(self, stack: contextlib.ExitStack) -> tuple[LiveFirstLayer | None, "SerialStep | TensorParallel"]:
+        """For one run() call: the compact first layer over the live inputs (or None), and
+        the engine that takes the steps, in this process or split over several."""
         cfg = self.config
-        start = time.perf_counter()  # setting up and tearing down the engine count too
-        with contextlib.ExitStack() as stack:
-            if self.live_inputs is not None:
-                stack.enter_context(LiveFirstLayer(self.model, self.optimizer, self.live_inputs))
-            batch_size = min(cfg.batch_size, len(self.y))
-            if self.processes > 1:
-                engine = TensorParallel(self.model, self.optimizer, l2=cfg.l2, clip_norm=cfg.clip_norm,
-                                        batch_size=batch_size, y_like=self.y, processes=self.processes)
-            else:
-                engine = SerialStep(self.model, self.optimizer, l2=cfg.l2, clip_norm=cfg.clip_norm,
-                                    batch_size=batch_size)
-            sums = self._train_batches(stack.enter_context(engine), on_batch, should_stop)
-        seconds = time.perf_counter() - start
+        live = None
+        if self.live_inputs is not None:
+            live = stack.enter_context(LiveFirstLayer(self.model, self.optimizer, self.live_inputs))
+        batch_size = min(cfg.batch_size, len(self.y))
+        if self.processes > 1:
+            engine = TensorParallel(self.model, self.optimizer, l2=cfg.l2, clip_norm=cfg.clip_norm,
+                                    batch_size=batch_size, y_like=self.y, processes=self.processes)
+        else:
+            engine = SerialStep(self.model, self.optimizer, l2=cfg.l2, clip_norm=cfg.clip_norm, batch_size=batch_size)
+        return live, stack.enter_context(engine)
+
+    def _run_epoch(self, engine, live: LiveFirstLayer | None, on_batch, should_stop,
+                   extra_seconds: float = 0.0) -> dict | None:
+        """One epoch of training, then its metrics; None when cancelled. Between epochs the
+        model holds every trained weight (the engines sync into it), for whoever reads it."""
+        start = time.perf_counter()
+        if live is not None:
+            live.resume()
+        sums = self._train_batches(engine, on_batch, should_stop)
+        engine.sync()
+        if live is not None:
+            live.sync()
+        seconds = time.perf_counter() - start + extra_seconds
         if sums is None:
             return None
         loss_sum, score_sum, lr = sums

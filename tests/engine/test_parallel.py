@@ -131,3 +131,23 @@ def test_models_that_cannot_be_split_are_refused(data):
         Trainer(net, TrainConfig(), *data, processes=2)
     with pytest.raises(ValueError, match="positive integer"):
         Trainer(net, TrainConfig(), *data, processes=0)
+
+
+def test_between_epochs_the_model_is_whole_and_the_peer_lives_on(data):
+    """on_epoch sees every epoch's trained weights (the shards synced into the model), and
+    the second process is forked once for the run, not once an epoch."""
+    seen = {}
+    for processes in (1, 2):
+        net, snapshots, peers = model(), [], []
+
+        def on_epoch(metrics, net=net, snapshots=snapshots, peers=peers):
+            snapshots.append(net.get_weights())
+            peers.append(tuple(children()))
+
+        Trainer(net, TrainConfig(epochs=3, batch_size=32), *data, processes=processes).run(on_epoch=on_epoch)
+        seen[processes] = snapshots
+        assert len(set(peers)) == 1 and len(peers[0]) == processes - 1
+    for serial, parallel in zip(seen[1], seen[2]):
+        for name, value in serial.items():
+            np.testing.assert_allclose(parallel[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+    assert children() == []
