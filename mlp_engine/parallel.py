@@ -25,6 +25,10 @@ one process's only by float rounding (the partial logits are summed in another o
 Dropout draws the full mask on every process from identical generators and keeps its own
 columns, so the masks are the serial ones too.
 
+Every process makes its own copy of each batch (the shuffled order and augmentation's
+random transforms come from the seed and the epoch: ``EpochBatches``), so the others never
+wait for process 0 to hand a batch over, only for the exchanges.
+
 The other processes are forked when training starts (``with``) and joined when it ends. At
 each :meth:`TensorParallel.sync` (the Trainer calls it after every epoch) the shards are
 copied back into the model and the optimizer: between epochs, everything (checkpoints,
@@ -61,8 +65,8 @@ SPINS_BEFORE_YIELD = 20_000
 SECONDS_BEFORE_SLEEP = 0.05
 #: How often (in wait iterations) a waiting process checks that its peers are alive.
 LIVENESS_EVERY = 4096
-# Slots of the control array.
-POSTED, STOP = 0, 1
+# Slots of the control array: 1 + the epoch process 0 has begun; stop.
+EPOCH, STOP = 0, 1
 
 
 def shared_array(shape: tuple, dtype) -> np.ndarray:
@@ -176,20 +180,25 @@ class _Shard:
 
 class TensorParallel:
     """``with TensorParallel(...) as engine:`` runs training steps on ``processes``
-    processes (this one is process 0). Same interface as the serial step: write the batch
-    into ``engine.input_buffer()``, then ``loss, logits = engine.step(xb, yb, lr)``.
-    On exit the trained shards are back in ``model`` and ``optimizer``."""
+    processes (this one is process 0). Same interface as the serial step: at the start of
+    each epoch ``engine.begin_epoch(epoch)``, then for each of its batches, in order,
+    ``loss, logits = engine.step(xb, yb, lr)``; ``engine.sync()`` puts the trained shards
+    in ``model`` and ``optimizer``.
+
+    ``batches_for(epoch)`` gives an epoch's batches (an ``EpochBatches``): every process
+    makes its own copy of each batch, so the others never wait for process 0 to hand one
+    over; they wait only to exchange partial results, and for the next epoch to begin.
+    """
 
     def __init__(self, model: MLP, optimizer: Optimizer, *, l2: float, clip_norm: float | None,
-                 batch_size: int, y_like: np.ndarray, processes: int = 2):
+                 batches_for, processes: int = 2):
         reason = unsupported_reason(model, processes)
         if reason:
             raise ValueError(reason)
         self.model, self.optimizer, self.P = model, optimizer, processes
         self.l2, self.clip_norm, self.head = l2, clip_norm, model.head
-        self.batch_size = batch_size
-        self._y_like = y_like
-        self.steps = 0  # steps posted (process 0) or taken (the others)
+        self.batches_for = batches_for
+        self.steps = 0  # steps taken (each process counts its own)
         self._synced = 0  # steps whose results are in the model
         self._barriers = 0
         self._parent: int | None = None  # in a peer: process 0's pid
@@ -199,13 +208,10 @@ class TensorParallel:
 
     # -- set-up and tear-down -----------------------------------------------
     def __enter__(self) -> "TensorParallel":
-        model, P, B = self.model, self.P, self.batch_size
+        model, P, B = self.model, self.P, self.batches_for(0).batch_size
         dtype, widths = model.dtype, [d.W.shape[1] for d in model.dense]
-        n_in = model.dense[0].W.shape[0]
         self.shards = [_Shard(model, self.optimizer, P, r) for r in range(P)]
-        self.x = shared_array((2, B, n_in), dtype)  # the batch, double-buffered by step parity
-        self.y = shared_array((2, B, *self._y_like.shape[1:]), self._y_like.dtype)
-        self.rows = shared_array((2,), np.int64)
+        # Exchange buffers, double-buffered by step parity: a process may be one step ahead.
         self.lr = shared_array((2,), np.float64)
         self.control = shared_array((2,), np.int64)
         self.done = shared_array((P,), np.int64)  # the last step each process finished
@@ -235,7 +241,7 @@ class TensorParallel:
             raise RuntimeError(f"a tensor-parallel training process failed (exit code {failed[0]})")
 
     def sync(self) -> None:
-        """Wait for every process to finish the steps posted so far, then copy the shards'
+        """Wait for every process to finish the steps process 0 has taken, then copy the shards'
         weights, gradients and optimizer state into the model and the optimizer."""
         if self._synced == self.steps:
             return
@@ -276,35 +282,34 @@ class TensorParallel:
         optimizer.t = self.shards[0].optimizer.t
 
     # -- the step -----------------------------------------------------------
-    def input_buffer(self) -> np.ndarray:
-        """(batch_size, D): where the next step's batch goes."""
-        return self.x[(self.steps + 1) % 2]
+    def begin_epoch(self, epoch: int) -> None:
+        """Let the others start on ``epoch``'s batches."""
+        self.control[EPOCH] = epoch + 1
 
     def step(self, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
-        """One training step over all processes; xb must be ``input_buffer()[:n]``.
+        """One training step over all processes, on the epoch's next batch (xb: (n, D)).
         Returns (loss, logits (n, C))."""
-        step, n = self.steps + 1, len(xb)
-        parity = step % 2
-        self.y[parity, :n] = yb
-        self.rows[parity], self.lr[parity] = n, lr
-        self.control[POSTED] = step  # last: the others read the batch once they see this
-        self.steps = step
-        result = self._step(self.shards[0], step)
-        self.done[0] = step
+        self.steps += 1
+        self.lr[self.steps % 2] = lr  # the others read it after the first exchange of the step
+        result = self._step(self.shards[0], self.steps, xb, yb)
+        self.done[0] = self.steps
         return result
 
     def _run_peer(self, rank: int) -> None:
-        """In a forked peer: take each posted step until told to stop, then exit."""
+        """In a forked peer: train on each epoch's batches as process 0 begins it, until
+        told to stop, then exit."""
         code = 0
         try:
             self._parent = os.getppid()
-            while True:
-                step = self.steps + 1
-                if not self._wait(lambda: self.control[POSTED] >= step):
-                    break
-                self.steps = step
-                self._step(self.shards[rank], step)
-                self.done[rank] = step
+            begun = 0  # not read from control: process 0 may have begun epoch 0 already
+            while self._wait(lambda: self.control[EPOCH] != begun):
+                begun = int(self.control[EPOCH])
+                batches = self.batches_for(begun - 1)
+                for b in range(len(batches)):
+                    xb, yb = batches.batch(b)
+                    self.steps += 1
+                    self._step(self.shards[rank], self.steps, xb, yb)
+                    self.done[rank] = self.steps
         except _Stopped:
             pass
         except BaseException:
@@ -314,10 +319,8 @@ class TensorParallel:
             sys.stderr.flush()
             os._exit(code)  # no atexit handlers, no flushing the parent's buffers
 
-    def _step(self, shard: _Shard, step: int) -> tuple[float, np.ndarray]:
-        parity = step % 2
-        n = int(self.rows[parity])
-        A = self.x[parity, :n]
+    def _step(self, shard: _Shard, step: int, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+        parity, n, A = step % 2, len(xb), xb
         L = len(shard.hidden)
         for l, (layer, drop) in enumerate(zip(shard.hidden, shard.dropout)):
             a = layer.forward(A, training=True)
@@ -334,7 +337,7 @@ class TensorParallel:
         logits = self.partial_logits[parity, 0, :n].copy()
         for r in range(1, self.P):
             logits += self.partial_logits[parity, r, :n]
-        loss, grad = self.head.loss_and_grad(logits, self.y[parity, :n])
+        loss, grad = self.head.loss_and_grad(logits, yb)
         da = shard.out.backward(grad)
         for l in range(L - 1, -1, -1):
             if shard.dropout[l] is not None:

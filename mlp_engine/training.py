@@ -180,14 +180,49 @@ def clip_by_global_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
     return norm
 
 
+class EpochBatches:
+    """One epoch's mini-batches, the same wherever they are made: the shuffled order comes
+    from (seed, epoch), and so do augmentation's random transforms (drawn batch by batch).
+    That is what lets tensor-parallel processes each make their own copy of every batch.
+
+    X: (N, D) features; y: (N,) labels or (N, D_out) targets.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, epoch: int,
+                 augment: dict | None = None, image_shape: tuple[int, int] | None = None):
+        self.X, self.y, self.batch_size = X, y, batch_size
+        self.order = np.random.default_rng([seed, epoch]).permutation(len(X))
+        self.augment, self.image_shape = augment, image_shape
+        if augment is not None:
+            # Its own stream, so the shuffling is the same with and without augmentation.
+            self.aug_rng = np.random.default_rng([seed, epoch, AUGMENT_STREAM])
+            self._raw = np.empty((min(batch_size, len(X)), X.shape[1]), dtype=X.dtype)
+        self._x = np.empty((min(batch_size, len(X)), X.shape[1]), dtype=X.dtype)
+
+    def __len__(self) -> int:
+        return -(-len(self.X) // self.batch_size)
+
+    def batch(self, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``b``: (xb (n, D), yb), xb in a buffer that the next call overwrites.
+        Call in order b = 0, 1, ...: augmentation draws from one generator."""
+        idx = self.order[b * self.batch_size : (b + 1) * self.batch_size]
+        out = self._x[: len(idx)]
+        # mode="clip" lets take() write straight into the buffer (no temporary).
+        if self.augment is None:
+            return np.take(self.X, idx, axis=0, out=out, mode="clip"), self.y[idx]
+        raw = np.take(self.X, idx, axis=0, out=self._raw[: len(idx)], mode="clip")
+        xb = augment_batch(raw, self.image_shape, self.aug_rng, max_shift=self.augment.get("max_shift", 0.0),
+                           max_rotation_deg=self.augment.get("max_rotation", 0.0), out=out)
+        return xb, self.y[idx]
+
+
 class SerialStep:
     """One training step in this process: forward and backward, gradient clipping, the
     optimizer update. :class:`~mlp_engine.parallel.TensorParallel` does the same on several."""
 
-    def __init__(self, model: MLP, optimizer: Optimizer, *, l2: float, clip_norm: float | None, batch_size: int):
+    def __init__(self, model: MLP, optimizer: Optimizer, *, l2: float, clip_norm: float | None):
         self.model, self.optimizer, self.l2, self.clip_norm = model, optimizer, l2, clip_norm
         self.params, self.grads = model.params(), model.grads()
-        self._x = np.empty((batch_size, model.dense[0].W.shape[0]), dtype=model.dtype)
 
     def __enter__(self) -> "SerialStep":
         return self
@@ -195,12 +230,11 @@ class SerialStep:
     def __exit__(self, *exc) -> None:
         pass
 
+    def begin_epoch(self, epoch: int) -> None:
+        """Nothing to do: the caller makes the batches."""
+
     def sync(self) -> None:
         """Nothing to do: the model's own arrays are the ones trained."""
-
-    def input_buffer(self) -> np.ndarray:
-        """(batch_size, D): where the next step's batch goes."""
-        return self._x
 
     def step(self, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
         loss, logits = self.model.forward_backward(xb, yb, self.l2)
@@ -318,13 +352,17 @@ class Trainer:
         live = None
         if self.live_inputs is not None:
             live = stack.enter_context(LiveFirstLayer(self.model, self.optimizer, self.live_inputs))
-        batch_size = min(cfg.batch_size, len(self.y))
         if self.processes > 1:
             engine = TensorParallel(self.model, self.optimizer, l2=cfg.l2, clip_norm=cfg.clip_norm,
-                                    batch_size=batch_size, y_like=self.y, processes=self.processes)
+                                    batches_for=self._epoch_batches, processes=self.processes)
         else:
-            engine = SerialStep(self.model, self.optimizer, l2=cfg.l2, clip_norm=cfg.clip_norm, batch_size=batch_size)
+            engine = SerialStep(self.model, self.optimizer, l2=cfg.l2, clip_norm=cfg.clip_norm)
         return live, stack.enter_context(engine)
+
+    def _epoch_batches(self, epoch: int) -> EpochBatches:
+        cfg = self.config
+        return EpochBatches(self._X_batches, self.y, batch_size=cfg.batch_size, seed=cfg.seed, epoch=epoch,
+                            augment=cfg.augment, image_shape=self.image_shape)
 
     def _run_epoch(self, engine, live: LiveFirstLayer | None, on_batch, should_stop,
                    extra_seconds: float = 0.0) -> dict | None:
@@ -363,40 +401,26 @@ class Trainer:
         :class:`~mlp_engine.parallel.TensorParallel`): (loss sum, score sum, last lr),
         or None when cancelled. The score is the count of correct predictions,
         or the squared error."""
-        model, cfg, X, y = self.model, self.config, self._X_batches, self.y
+        model, n = self.model, len(self.y)
         regression = model.head.task == "regression"
-        n, bs = len(X), cfg.batch_size
-        order = np.random.default_rng([cfg.seed, self.epoch]).permutation(n)
-        augment = cfg.augment
-        if augment is not None:
-            # Its own stream, so the shuffling is the same with and without augmentation.
-            aug_rng = np.random.default_rng([cfg.seed, self.epoch, AUGMENT_STREAM])
-            x_buffer = np.empty((min(bs, n), X.shape[1]), dtype=X.dtype)
+        batches = self._epoch_batches(self.epoch)
+        engine.begin_epoch(self.epoch)
         loss_sum = score_sum = 0.0
-        for b in range(self.batches_per_epoch):
+        for b in range(len(batches)):
             if should_stop is not None and should_stop():
                 return None
-            idx = order[b * bs : (b + 1) * bs]
-            target = engine.input_buffer()[: len(idx)]
-            # mode="clip" lets take() write straight into the buffer (no temporary).
-            if augment is None:
-                xb = np.take(X, idx, axis=0, out=target, mode="clip")
-            else:
-                xb = augment_batch(np.take(X, idx, axis=0, out=x_buffer[: len(idx)], mode="clip"), self.image_shape,
-                                   aug_rng, max_shift=augment.get("max_shift", 0.0),
-                                   max_rotation_deg=augment.get("max_rotation", 0.0), out=target)
-            yb = y[idx]
+            xb, yb = batches.batch(b)
             lr = self.lr_at(self.step)
             loss, logits = engine.step(xb, yb, lr)
             self.step += 1
-            loss_sum += loss * len(idx)
+            loss_sum += loss * len(yb)
             if regression:
                 score_sum += float(np.sum((logits - yb) ** 2))
             else:
                 score_sum += np.count_nonzero(model.head.predict_logits(logits) == yb)
             if on_batch is not None:
-                on_batch({"epoch": self.epoch + 1, "batch": b + 1, "batches": self.batches_per_epoch,
-                          "loss": loss_sum / min(n, (b + 1) * bs)})
+                on_batch({"epoch": self.epoch + 1, "batch": b + 1, "batches": len(batches),
+                          "loss": loss_sum / min(n, (b + 1) * batches.batch_size)})
         return loss_sum, score_sum, lr
 
     def _watch_validation(self, metrics: dict) -> bool:

@@ -69,6 +69,22 @@ def test_sparse_inputs_take_the_same_steps(data):
                          X, data[1])
 
 
+@pytest.mark.parametrize("processes", [2, 3])
+def test_each_process_makes_the_same_augmented_batches(data, processes):
+    """Every process shifts and rotates its own copy of each batch; the copies must agree,
+    or the processes would train on different images and the result would differ."""
+    rng = np.random.default_rng(6)
+    X = rng.random((300, 36)) * (rng.random((300, 36)) > 0.5)  # 6x6 "images"
+    make = lambda: MLP(ModelConfig(36, (LayerSpec(12, "relu"),), 3, dtype="float64", seed=3))
+    augment = {"max_shift": 1.5, "max_rotation": 20.0}
+    serial, parallel = make(), make()
+    for net, n in ((serial, 1), (parallel, processes)):
+        Trainer(net, TrainConfig(epochs=2, batch_size=32, augment=augment), X, data[1], image_shape=(6, 6),
+                processes=n).run()
+    for name, value in serial.params().items():
+        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
+
+
 def test_dropout_masks_are_the_serial_ones(data):
     assert_same_training(lambda: model(dropout=0.3), *data)
 
