@@ -53,7 +53,8 @@ def _train(job: dict, control, emit) -> None:
     else:
         model = MLP(experiment.model_config(data.info()))
     processes = processes_for(model, len(data.X_train), config.batch_size, job["cores"])
-    trainer = Trainer(model, config, data.X_train, data.y_train, image_shape=data.image_shape, processes=processes)
+    trainer = Trainer(model, config, data.X_train, data.y_train, image_shape=data.image_shape,
+                      image_background=data.image_background, processes=processes)
     if job["resume"]:
         trainer.load_state_dict(arrays, scalars)
         # The checkpoint is written before its epoch is announced: epochs the server

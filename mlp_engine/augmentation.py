@@ -2,7 +2,8 @@
 translations, so the network sees digits a little turned and off-centre.
 
 Every example of a batch gets its own affine transform about the image centre,
-sampled with bilinear interpolation (zero outside the image). The whole batch is
+sampled with bilinear interpolation (the background value outside the image: 0 for
+raw pixels, the standardised value of a blank pixel for standardised ones). The whole batch is
 one matrix product for the source coordinates and one gather per bilinear corner;
 there is no Python loop over examples.
 
@@ -23,7 +24,7 @@ import numpy as np
 
 #: Keys of ``TrainConfig.augment`` and their upper bounds.
 AUGMENT_LIMITS = {"max_shift": 4.0, "max_rotation": 30.0}
-#: Zero border around the padded source, in pixels: room for the bilinear neighbours
+#: Background border around the padded source, in pixels: room for the bilinear neighbours
 #: of a coordinate clamped just outside the image.
 _PAD = 2
 
@@ -61,7 +62,8 @@ class _Workspace:
     def __init__(self, n: int, shape: tuple[int, int]):
         H, W = shape
         self.Hp, self.Wp = H + 2 * _PAD, W + 2 * _PAD
-        self.padded = np.zeros((n, self.Hp, self.Wp), np.float32)  # borders stay zero
+        self.padded = np.zeros((n, self.Hp, self.Wp), np.float32)  # borders hold the background
+        self.background = 0.0
         self.affine = np.empty((2 * n, 3), np.float32)
         self.coords = np.empty((2 * n, H * W), np.float32)  # x rows, then y rows
         self.floor = np.empty((2 * n, H * W), np.float32)
@@ -70,7 +72,7 @@ class _Workspace:
         self.top = np.empty((n, H * W), np.float32)
         self.bottom = np.empty((n, H * W), np.float32)
         self.row_offset = (np.arange(n, dtype=np.float32) * (self.Hp * self.Wp))[:, None]  # (n, 1)
-        # Coordinates are clamped to [-1, W] x [-1, H]: a pixel further out samples only zeros.
+        # Coordinates are clamped to [-1, W] x [-1, H]: a pixel further out samples only background.
         self.lo = np.float32(_PAD - 1)
         self.hi = np.repeat(np.array([W + _PAD, H + _PAD], np.float32), n)[:, None]  # (2n, 1)
 
@@ -89,9 +91,11 @@ def _workspace(n: int, shape: tuple[int, int]) -> _Workspace:
 
 
 def affine_batch(
-    X: np.ndarray, shape: tuple[int, int], angles_deg: np.ndarray, shifts: np.ndarray, out: np.ndarray | None = None
+    X: np.ndarray, shape: tuple[int, int], angles_deg: np.ndarray, shifts: np.ndarray, out: np.ndarray | None = None,
+    background: float = 0.0,
 ) -> np.ndarray:
-    """Rotate each image by its angle and shift it by its offset (bilinear, zero outside).
+    """Rotate each image by its angle and shift it by its offset (bilinear, ``background``
+    outside).
 
     Parameters
     ----------
@@ -104,6 +108,8 @@ def affine_batch(
         ``(dx, dy)`` per image: pixels right and down.
     out : (N, H*W) float32, optional
         Where to write the result; must not be ``X``.
+    background : float
+        The value of a blank pixel, what moves in from outside the image.
 
     Returns
     -------
@@ -144,6 +150,9 @@ def affine_batch(
     index = ws.index
     index[...] = idx_f  # (N, H*W) intp
     padded = ws.padded
+    if ws.background != background:
+        padded.fill(background)
+        ws.background = background
     padded[:, _PAD : _PAD + H, _PAD : _PAD + W] = X.reshape(N, H, W)
     src = padded.reshape(-1)  # (N*Hp*Wp,)
     top, bottom, tmp = ws.top, ws.bottom, ws.tmp
@@ -177,6 +186,7 @@ def augment_batch(
     max_shift: float,
     max_rotation_deg: float,
     out: np.ndarray | None = None,
+    background: float = 0.0,
 ) -> np.ndarray:
     """Randomly rotate and shift each image of a batch (see :func:`affine_batch`).
 
@@ -194,6 +204,8 @@ def augment_batch(
         Largest rotation in degrees, either way.
     out : (N, H*W) float32, optional
         Where to write the result; must not overlap ``X``.
+    background : float
+        The value of a blank pixel (``Dataset.image_background``).
 
     Returns
     -------
@@ -208,4 +220,4 @@ def augment_batch(
             return X.copy()
         np.copyto(out, X)
         return out
-    return affine_batch(X, shape, angles, shifts, out=out)
+    return affine_batch(X, shape, angles, shifts, out=out, background=background)

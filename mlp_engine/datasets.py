@@ -143,6 +143,13 @@ class Dataset:
         return tuple(self.input_shape) if len(self.input_shape) == 2 else None
 
     @property
+    def image_background(self) -> float:
+        """The value of a blank pixel (raw 0) in X: what augmentation shifts in at the borders."""
+        if self.standardization is None:
+            return 0.0
+        return float(standardize_inputs(np.zeros(1, np.float32), *self.standardization)[0])
+
+    @property
     def n_outputs(self) -> int:
         """Output width: ``len(classes)`` for multiclass, 1 for binary and regression."""
         return _n_outputs(self.task, self.classes)

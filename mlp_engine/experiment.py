@@ -86,7 +86,8 @@ class Experiment:
 
     def build(self, mnist_dir: str | Path | None = None) -> tuple[Dataset, MLP, TrainConfig]:
         """Load the dataset and make the model and training config; raises ValueError
-        on anything inconsistent. Pass ``image_shape=data.image_shape`` to the Trainer."""
+        on anything inconsistent. Pass ``image_shape=data.image_shape`` and
+        ``image_background=data.image_background`` to the Trainer."""
         data = self.load_dataset(mnist_dir)
         self.image_shape(data.info())  # augment needs images
         return data, MLP(self.model_config(data.info())), self.train_config()

@@ -189,8 +189,10 @@ class EpochBatches:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, epoch: int,
-                 augment: dict | None = None, image_shape: tuple[int, int] | None = None):
+                 augment: dict | None = None, image_shape: tuple[int, int] | None = None,
+                 image_background: float = 0.0):
         self.X, self.y, self.batch_size = X, y, batch_size
+        self.image_background = image_background
         self.order = np.random.default_rng([seed, epoch]).permutation(len(X))
         self.augment, self.image_shape = augment, image_shape
         if augment is not None:
@@ -212,7 +214,8 @@ class EpochBatches:
             return np.take(self.X, idx, axis=0, out=out, mode="clip"), self.y[idx]
         raw = np.take(self.X, idx, axis=0, out=self._raw[: len(idx)], mode="clip")
         xb = augment_batch(raw, self.image_shape, self.aug_rng, max_shift=self.augment.get("max_shift", 0.0),
-                           max_rotation_deg=self.augment.get("max_rotation", 0.0), out=out)
+                           max_rotation_deg=self.augment.get("max_rotation", 0.0), out=out,
+                           background=self.image_background)
         return xb, self.y[idx]
 
 
@@ -258,7 +261,8 @@ class Trainer:
     Validation data is (X_val, y_val) when given, else ``validation_split`` of
     the training set (a seeded random hold-out), else none.
     image_shape: (H, W) of one example when X holds flattened images (``Dataset.image_shape``);
-    ``config.augment`` needs it.
+    ``config.augment`` needs it. image_background: the value of a blank pixel in X, which
+    augmentation shifts in at the borders (``Dataset.image_background``: 0 unless standardised).
     skip_dead_inputs: leave out of the first layer's training work the inputs that are zero
     in every training example, where that provably gives the same result
     (:mod:`mlp_engine.live_inputs`); ``live_inputs`` holds the inputs kept, or None.
@@ -267,7 +271,8 @@ class Trainer:
     """
 
     def __init__(self, model: MLP, config: TrainConfig, X, y, X_val=None, y_val=None,
-                 image_shape: tuple[int, int] | None = None, skip_dead_inputs: bool = True, processes: int = 1):
+                 image_shape: tuple[int, int] | None = None, image_background: float = 0.0,
+                 skip_dead_inputs: bool = True, processes: int = 1):
         if not isinstance(processes, int) or processes < 1:
             raise ValueError(f"processes must be a positive integer, got {processes!r}")
         if processes > 1 and (reason := unsupported_reason(model, processes)):
@@ -281,6 +286,7 @@ class Trainer:
                 raise ValueError(f"augmentation needs image inputs (an (H, W) image_shape with H*W = {X.shape[1]} "
                                  f"features), got image_shape={image_shape}: set augment to null for this dataset")
         self.image_shape = None if image_shape is None else tuple(image_shape)
+        self.image_background = float(image_background)
         y = model.check_targets(y, X.shape[0])
         if X_val is None and config.validation_split > 0:
             X, y, X_val, y_val = _split(X, y, config.validation_split, config.seed)
@@ -362,7 +368,8 @@ class Trainer:
     def _epoch_batches(self, epoch: int) -> EpochBatches:
         cfg = self.config
         return EpochBatches(self._X_batches, self.y, batch_size=cfg.batch_size, seed=cfg.seed, epoch=epoch,
-                            augment=cfg.augment, image_shape=self.image_shape)
+                            augment=cfg.augment, image_shape=self.image_shape,
+                            image_background=self.image_background)
 
     def _run_epoch(self, engine, live: LiveFirstLayer | None, on_batch, should_stop,
                    extra_seconds: float = 0.0) -> dict | None:
@@ -474,9 +481,10 @@ def _split(X, y, fraction: float, seed: int):
 
 def train(model: MLP, X, y, config: TrainConfig | None = None, **kwargs) -> TrainResult:
     """Train ``model`` on (X, y); keyword arguments go to :meth:`Trainer.run`
-    (callbacks) or, for ``X_val``/``y_val``/``image_shape``, to the :class:`Trainer`."""
+    (callbacks) or, for ``X_val``/``y_val``/``image_shape``/``image_background``, to the
+    :class:`Trainer`."""
     config = config or TrainConfig()
     X_val, y_val = kwargs.pop("X_val", None), kwargs.pop("y_val", None)
-    image_shape = kwargs.pop("image_shape", None)
-    return Trainer(model, config, X, y, X_val, y_val, image_shape=image_shape).run(**kwargs)
+    images = {k: kwargs.pop(k) for k in ("image_shape", "image_background") if k in kwargs}
+    return Trainer(model, config, X, y, X_val, y_val, **images).run(**kwargs)
 

@@ -135,3 +135,35 @@ def test_training_with_augment_learns_and_is_deterministic(mnist_dir):
         assert np.array_equal(value, second.get_weights()[name])
     # The training set itself is left as it was.
     assert np.array_equal(data.X_train, load_dataset("mnist", mnist_dir=mnist_dir, train_subset=3000).X_train)
+
+
+def test_shift_fills_with_the_background_of_standardised_images():
+    """Standardised MNIST's blank pixel is -mean/std, not 0: a shifted digit must not get a
+    stripe of 'ink' (0 is brighter than blank there) along the border it moved away from."""
+    background = -0.42
+    X = np.full((1, 784), background, np.float32)
+    X[0, 14 * 28 + 14] = 2.0  # one inked pixel in the middle
+    out = affine_batch(X, SHAPE, np.zeros(1), np.array([[2.0, 0.0]]), background=background).reshape(SHAPE)
+    assert np.allclose(out[:, :2], background)
+    assert out[14, 16] == pytest.approx(2.0) and np.count_nonzero(out != np.float32(background)) == 1
+    # The same workspace back on raw pixels fills with 0 again.
+    zeros = affine_batch(np.ones((1, 784), np.float32), SHAPE, np.zeros(1), np.array([[2.0, 0.0]]))
+    assert np.all(zeros.reshape(SHAPE)[:, :2] == 0)
+
+
+def test_a_standardised_dataset_names_its_blank_pixel(mnist_dir):
+    data = load_dataset("mnist", mnist_dir=mnist_dir, train_subset=1000, standardize=True)
+    assert data.image_background == pytest.approx(float(data.X_train.min()))  # the border pixels
+    assert data.image_background < 0
+    assert load_dataset("mnist", mnist_dir=mnist_dir, train_subset=1000).image_background == 0.0
+
+
+def test_augmented_batches_of_blank_standardised_images_stay_blank():
+    from mlp_engine.training import EpochBatches
+
+    background = -0.42
+    X = np.full((50, 784), background, np.float32)
+    batches = EpochBatches(X, np.zeros(50, int), batch_size=16, seed=0, epoch=0, image_shape=SHAPE,
+                           augment={"max_shift": 3.0, "max_rotation": 20.0}, image_background=background)
+    for b in range(len(batches)):
+        np.testing.assert_allclose(batches.batch(b)[0], background, rtol=1e-6)
