@@ -27,7 +27,8 @@ columns, so the masks are the serial ones too.
 
 Every process makes its own copy of each batch (the shuffled order and augmentation's
 random transforms come from the seed and the epoch: ``EpochBatches``), so the others never
-wait for process 0 to hand a batch over, only for the exchanges.
+wait for process 0 to hand a batch over, only for the exchanges. Augmented batches are
+made together: each process transforms its slice of the rows into shared memory.
 
 The other processes are forked when training starts (``with``) and joined when it ends. At
 each :meth:`TensorParallel.sync` (the Trainer calls it after every epoch) the shards are
@@ -182,12 +183,12 @@ class TensorParallel:
     """``with TensorParallel(...) as engine:`` runs training steps on ``processes``
     processes (this one is process 0). Same interface as the serial step: at the start of
     each epoch ``engine.begin_epoch(epoch)``, then for each of its batches, in order,
-    ``loss, logits = engine.step(xb, yb, lr)``; ``engine.sync()`` puts the trained shards
-    in ``model`` and ``optimizer``.
+    ``loss, logits = engine.step(batches, b, lr)``; ``engine.sync()`` puts the trained
+    shards in ``model`` and ``optimizer``.
 
-    ``batches_for(epoch)`` gives an epoch's batches (an ``EpochBatches``): every process
-    makes its own copy of each batch, so the others never wait for process 0 to hand one
-    over; they wait only to exchange partial results, and for the next epoch to begin.
+    ``batches_for(epoch)`` gives an epoch's batches (an ``EpochBatches``, the same in every
+    process): the others make each batch themselves, so they never wait for process 0 to
+    hand one over; they wait only to exchange partial results, and for the next epoch.
     """
 
     def __init__(self, model: MLP, optimizer: Optimizer, *, l2: float, clip_norm: float | None,
@@ -208,10 +209,12 @@ class TensorParallel:
 
     # -- set-up and tear-down -----------------------------------------------
     def __enter__(self) -> "TensorParallel":
-        model, P, B = self.model, self.P, self.batches_for(0).batch_size
-        dtype, widths = model.dtype, [d.W.shape[1] for d in model.dense]
+        model, P, batches = self.model, self.P, self.batches_for(0)
+        B, dtype, widths = batches.batch_size, model.dtype, [d.W.shape[1] for d in model.dense]
         self.shards = [_Shard(model, self.optimizer, P, r) for r in range(P)]
         # Exchange buffers, double-buffered by step parity: a process may be one step ahead.
+        if batches.augment is not None:
+            self.x = shared_array((2, B, batches.X.shape[1]), batches.X.dtype)  # the augmented batch
         self.lr = shared_array((2,), np.float64)
         self.control = shared_array((2,), np.int64)
         self.done = shared_array((P,), np.int64)  # the last step each process finished
@@ -286,14 +289,26 @@ class TensorParallel:
         """Let the others start on ``epoch``'s batches."""
         self.control[EPOCH] = epoch + 1
 
-    def step(self, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
-        """One training step over all processes, on the epoch's next batch (xb: (n, D)).
-        Returns (loss, logits (n, C))."""
+    def step(self, batches, b: int, lr: float) -> tuple[float, np.ndarray]:
+        """One training step over all processes, on batch ``b`` of the epoch's ``batches``
+        (the next one). Returns (loss, logits (n, C))."""
         self.steps += 1
         self.lr[self.steps % 2] = lr  # the others read it after the first exchange of the step
-        result = self._step(self.shards[0], self.steps, xb, yb)
+        result = self._step(self.shards[0], self.steps, *self._batch(batches, b, 0))
         self.done[0] = self.steps
         return result
+
+    def _batch(self, batches, b: int, rank: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``b`` (xb (n, D), yb). Each process gathers its own copy; augmentation
+        (about half an MNIST step's work) is shared out instead: each process transforms
+        its slice of the rows into a shared buffer, then waits for the others'."""
+        if batches.augment is None:
+            return batches.batch(b)
+        n = len(batches.labels(b))
+        out = self.x[self.steps % 2]
+        xb, yb = batches.batch(b, rows=_bounds(n, self.P, rank), out=out)
+        self._barrier(rank)
+        return xb, yb
 
     def _run_peer(self, rank: int) -> None:
         """In a forked peer: train on each epoch's batches as process 0 begins it, until
@@ -306,9 +321,8 @@ class TensorParallel:
                 begun = int(self.control[EPOCH])
                 batches = self.batches_for(begun - 1)
                 for b in range(len(batches)):
-                    xb, yb = batches.batch(b)
                     self.steps += 1
-                    self._step(self.shards[rank], self.steps, xb, yb)
+                    self._step(self.shards[rank], self.steps, *self._batch(batches, b, rank))
                     self.done[rank] = self.steps
         except _Stopped:
             pass

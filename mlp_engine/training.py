@@ -183,7 +183,7 @@ def clip_by_global_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
 class EpochBatches:
     """One epoch's mini-batches, the same wherever they are made: the shuffled order comes
     from (seed, epoch), and so do augmentation's random transforms (drawn batch by batch).
-    That is what lets tensor-parallel processes each make their own copy of every batch.
+    That is what lets tensor-parallel processes make every batch themselves.
 
     X: (N, D) features; y: (N,) labels or (N, D_out) targets.
     """
@@ -204,19 +204,31 @@ class EpochBatches:
     def __len__(self) -> int:
         return -(-len(self.X) // self.batch_size)
 
-    def batch(self, b: int) -> tuple[np.ndarray, np.ndarray]:
-        """Batch ``b``: (xb (n, D), yb), xb in a buffer that the next call overwrites.
-        Call in order b = 0, 1, ...: augmentation draws from one generator."""
-        idx = self.order[b * self.batch_size : (b + 1) * self.batch_size]
-        out = self._x[: len(idx)]
+    def _indices(self, b: int) -> np.ndarray:
+        return self.order[b * self.batch_size : (b + 1) * self.batch_size]
+
+    def labels(self, b: int) -> np.ndarray:
+        """Batch ``b``'s targets: (n,) labels or (n, D_out)."""
+        return self.y[self._indices(b)]
+
+    def batch(self, b: int, rows: slice = slice(None), out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``b``: (xb (n, D), yb). xb is ``out[:n]``, by default a buffer that the
+        next call overwrites. Call in order b = 0, 1, ...: augmentation draws from one
+        generator. ``rows``: make only these rows of xb (a tensor-parallel process's share
+        of the augmentation work); the others are left as they are."""
+        idx = self._indices(b)
+        n = len(idx)
+        out = (self._x if out is None else out)[:n]
         # mode="clip" lets take() write straight into the buffer (no temporary).
         if self.augment is None:
-            return np.take(self.X, idx, axis=0, out=out, mode="clip"), self.y[idx]
-        raw = np.take(self.X, idx, axis=0, out=self._raw[: len(idx)], mode="clip")
-        xb = augment_batch(raw, self.image_shape, self.aug_rng, max_shift=self.augment.get("max_shift", 0.0),
-                           max_rotation_deg=self.augment.get("max_rotation", 0.0), out=out,
-                           background=self.image_background)
-        return xb, self.y[idx]
+            np.take(self.X, idx[rows], axis=0, out=out[rows], mode="clip")
+            return out, self.y[idx]
+        raw = self._raw[:n]
+        np.take(self.X, idx[rows], axis=0, out=raw[rows], mode="clip")
+        augment_batch(raw, self.image_shape, self.aug_rng, max_shift=self.augment.get("max_shift", 0.0),
+                      max_rotation_deg=self.augment.get("max_rotation", 0.0), out=out,
+                      background=self.image_background, rows=rows)
+        return out, self.y[idx]
 
 
 class SerialStep:
@@ -234,12 +246,14 @@ class SerialStep:
         pass
 
     def begin_epoch(self, epoch: int) -> None:
-        """Nothing to do: the caller makes the batches."""
+        """Nothing to do: :meth:`step` makes each batch."""
 
     def sync(self) -> None:
         """Nothing to do: the model's own arrays are the ones trained."""
 
-    def step(self, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
+    def step(self, batches: EpochBatches, b: int, lr: float) -> tuple[float, np.ndarray]:
+        """One step on batch ``b`` of ``batches``; (loss, logits (n, C))."""
+        xb, yb = batches.batch(b)
         loss, logits = self.model.forward_backward(xb, yb, self.l2)
         if self.clip_norm is not None:
             clip_by_global_norm(self.grads, self.clip_norm)
@@ -416,9 +430,9 @@ class Trainer:
         for b in range(len(batches)):
             if should_stop is not None and should_stop():
                 return None
-            xb, yb = batches.batch(b)
             lr = self.lr_at(self.step)
-            loss, logits = engine.step(xb, yb, lr)
+            loss, logits = engine.step(batches, b, lr)
+            yb = batches.labels(b)
             self.step += 1
             loss_sum += loss * len(yb)
             if regression:

@@ -167,3 +167,15 @@ def test_augmented_batches_of_blank_standardised_images_stay_blank():
                            augment={"max_shift": 3.0, "max_rotation": 20.0}, image_background=background)
     for b in range(len(batches)):
         np.testing.assert_allclose(batches.batch(b)[0], background, rtol=1e-6)
+
+
+def test_a_batch_made_in_slices_is_the_batch_made_whole():
+    """What tensor-parallel processes rely on: each draws the whole batch's transforms and
+    makes only its rows; together they make the same batch as one process."""
+    X = np.random.default_rng(1).random((10, 784), dtype=np.float32)
+    whole = augment_batch(X, SHAPE, np.random.default_rng(7), max_shift=2.0, max_rotation_deg=15.0)
+    sliced = np.full_like(X, np.nan)
+    for rows in (slice(0, 3), slice(3, 10)):
+        augment_batch(X, SHAPE, np.random.default_rng(7), max_shift=2.0, max_rotation_deg=15.0,
+                      out=sliced, rows=rows)
+    np.testing.assert_array_equal(sliced, whole)
