@@ -183,8 +183,8 @@ class TensorParallel:
     """``with TensorParallel(...) as engine:`` runs training steps on ``processes``
     processes (this one is process 0). Same interface as the serial step: at the start of
     each epoch ``engine.begin_epoch(epoch)``, then for each of its batches, in order,
-    ``loss, logits = engine.step(batches, b, lr)``; ``engine.sync()`` puts the trained
-    shards in ``model`` and ``optimizer``.
+    ``loss, logits = engine.step(batches, b, batches.labels(b), lr)``; ``engine.sync()``
+    puts the trained shards in ``model`` and ``optimizer``.
 
     ``batches_for(epoch)`` gives an epoch's batches (an ``EpochBatches``, the same in every
     process): the others make each batch themselves, so they never wait for process 0 to
@@ -289,26 +289,24 @@ class TensorParallel:
         """Let the others start on ``epoch``'s batches."""
         self.control[EPOCH] = epoch + 1
 
-    def step(self, batches, b: int, lr: float) -> tuple[float, np.ndarray]:
+    def step(self, batches, b: int, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
         """One training step over all processes, on batch ``b`` of the epoch's ``batches``
-        (the next one). Returns (loss, logits (n, C))."""
+        (the next one; its targets ``yb``). Returns (loss, logits (n, C))."""
         self.steps += 1
         self.lr[self.steps % 2] = lr  # the others read it after the first exchange of the step
-        result = self._step(self.shards[0], self.steps, *self._batch(batches, b, 0))
+        result = self._step(self.shards[0], self.steps, self._batch(batches, b, len(yb), 0), yb)
         self.done[0] = self.steps
         return result
 
-    def _batch(self, batches, b: int, rank: int) -> tuple[np.ndarray, np.ndarray]:
-        """Batch ``b`` (xb (n, D), yb). Each process gathers its own copy; augmentation
+    def _batch(self, batches, b: int, n: int, rank: int) -> np.ndarray:
+        """Batch ``b``'s inputs xb: (n, D). Each process gathers its own copy; augmentation
         (about half an MNIST step's work) is shared out instead: each process transforms
         its slice of the rows into a shared buffer, then waits for the others'."""
         if batches.augment is None:
             return batches.batch(b)
-        n = len(batches.labels(b))
-        out = self.x[self.steps % 2]
-        xb, yb = batches.batch(b, rows=_bounds(n, self.P, rank), out=out)
+        xb = batches.batch(b, rows=_bounds(n, self.P, rank), out=self.x[self.steps % 2])
         self._barrier(rank)
-        return xb, yb
+        return xb
 
     def _run_peer(self, rank: int) -> None:
         """In a forked peer: train on each epoch's batches as process 0 begins it, until
@@ -322,7 +320,8 @@ class TensorParallel:
                 batches = self.batches_for(begun - 1)
                 for b in range(len(batches)):
                     self.steps += 1
-                    self._step(self.shards[rank], self.steps, *self._batch(batches, b, rank))
+                    yb = batches.labels(b)
+                    self._step(self.shards[rank], self.steps, self._batch(batches, b, len(yb), rank), yb)
                     self.done[rank] = self.steps
         except _Stopped:
             pass

@@ -211,9 +211,9 @@ class EpochBatches:
         """Batch ``b``'s targets: (n,) labels or (n, D_out)."""
         return self.y[self._indices(b)]
 
-    def batch(self, b: int, rows: slice = slice(None), out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Batch ``b``: (xb (n, D), yb). xb is ``out[:n]``, by default a buffer that the
-        next call overwrites. Call in order b = 0, 1, ...: augmentation draws from one
+    def batch(self, b: int, rows: slice = slice(None), out: np.ndarray | None = None) -> np.ndarray:
+        """Batch ``b``'s inputs xb: (n, D), ``out[:n]``, by default a buffer that the
+        next call overwrites (its targets: :meth:`labels`). Call in order b = 0, 1, ...: augmentation draws from one
         generator. ``rows``: make only these rows of xb (a tensor-parallel process's share
         of the augmentation work); the others are left as they are."""
         idx = self._indices(b)
@@ -222,13 +222,13 @@ class EpochBatches:
         # mode="clip" lets take() write straight into the buffer (no temporary).
         if self.augment is None:
             np.take(self.X, idx[rows], axis=0, out=out[rows], mode="clip")
-            return out, self.y[idx]
+            return out
         raw = self._raw[:n]
         np.take(self.X, idx[rows], axis=0, out=raw[rows], mode="clip")
         augment_batch(raw, self.image_shape, self.aug_rng, max_shift=self.augment.get("max_shift", 0.0),
                       max_rotation_deg=self.augment.get("max_rotation", 0.0), out=out,
                       background=self.image_background, rows=rows)
-        return out, self.y[idx]
+        return out
 
 
 class SerialStep:
@@ -251,10 +251,9 @@ class SerialStep:
     def sync(self) -> None:
         """Nothing to do: the model's own arrays are the ones trained."""
 
-    def step(self, batches: EpochBatches, b: int, lr: float) -> tuple[float, np.ndarray]:
-        """One step on batch ``b`` of ``batches``; (loss, logits (n, C))."""
-        xb, yb = batches.batch(b)
-        loss, logits = self.model.forward_backward(xb, yb, self.l2)
+    def step(self, batches: EpochBatches, b: int, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
+        """One step on batch ``b`` of ``batches`` (its targets ``yb``); (loss, logits (n, C))."""
+        loss, logits = self.model.forward_backward(batches.batch(b), yb, self.l2)
         if self.clip_norm is not None:
             clip_by_global_norm(self.grads, self.clip_norm)
         self.optimizer.step(self.params, self.grads, lr)
@@ -431,8 +430,8 @@ class Trainer:
             if should_stop is not None and should_stop():
                 return None
             lr = self.lr_at(self.step)
-            loss, logits = engine.step(batches, b, lr)
             yb = batches.labels(b)
+            loss, logits = engine.step(batches, b, yb, lr)
             self.step += 1
             loss_sum += loss * len(yb)
             if regression:
