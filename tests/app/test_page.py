@@ -83,7 +83,7 @@ def test_train_xor_live(page, server):
     assert page.console.errors == []
 
 
-def test_url_state_round_trips(page, server):
+def test_url_state_round_trips(page, server, mnist_dir):  # mnist_dir: the MNIST preset needs the files
     expect = playwright_api.expect
     open_page(page, server.url + "/")
     page.select_option("#f-dataset", "moons")
@@ -195,7 +195,7 @@ def test_pause_resume_stop_reconnect_compare(page, server, api):
     assert page.console.errors == []
 
 
-def test_a_big_network_says_it_trains_on_every_core(page, tmp_path):
+def test_a_big_network_says_it_trains_on_every_core(page, tmp_path, mnist_dir):
     """With one run at a time, MNIST's 784-512-10 trains tensor-parallel, and the page says so."""
     import os
 
