@@ -30,8 +30,10 @@ def trained(data, skip: bool, epochs: int = 3, **config):
 
 
 def test_live_features():
-    X = np.array([[0.0, 1.0, 0.0, -2.0], [0.0, 0.0, 0.0, 0.0]])
+    X = np.array([[0.0, 1.0, 0.0, -2.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
     assert live_features(X).tolist() == [1, 3]
+    X = np.array([[0.0, 1.0, 0.0, -2.0, 0.0], [0.0, 0.0, 0.0, 3.0, 0.0]])
+    assert live_features(X).tolist() == [3, 1]  # the most often non-zero first
     assert live_features(np.ones((2, 3))) is None  # nothing dead: nothing to compact
     assert live_features(np.zeros((2, 3))) is None
 

@@ -167,12 +167,14 @@ def test_skipping_a_batchs_zero_inputs_gives_the_same_numbers():
     rng = np.random.default_rng(4)
     W, b = rng.normal(size=(40, 16)), rng.normal(size=16)
     sparse_X = rng.normal(size=(32, 40)) * (rng.random((32, 40)) > 0.97)  # ~38% of columns all zero
-    for X, skips in ((sparse_X, True), (rng.normal(size=(32, 40)), False)):
+    leading_run = sparse_X.copy()
+    leading_run[:, :12] = rng.normal(size=(32, 12))  # columns [0, 12) in place, the rest gathered
+    for X, skips in ((sparse_X, True), (leading_run, True), (rng.normal(size=(32, 40)), False)):
         full, skipping = Dense("d", W.copy(), b.copy(), "tanh"), Dense("d", W.copy(), b.copy(), "tanh")
         skipping.skip_zero_inputs = True
         da = rng.normal(size=(32, 16))
         np.testing.assert_allclose(skipping.forward(X, training=True), full.forward(X, training=True), rtol=1e-12)
-        assert (skipping._cols is not None) == skips  # a dense batch takes the plain path
+        assert (skipping._skip is not None) == skips  # a dense batch takes the plain path
         skipping.backward(da.copy(), need_input_grad=False)
         full.backward(da.copy(), need_input_grad=False)
         np.testing.assert_allclose(skipping.dW, full.dW, rtol=1e-12, atol=1e-15)
