@@ -25,7 +25,8 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """logits: (N, C) -> p: (N, C), each row sums to 1."""
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    e = logits - logits.max(axis=1, keepdims=True)
+    np.exp(e, out=e)
     e /= e.sum(axis=1, keepdims=True)
     return e
 
@@ -48,11 +49,12 @@ class SoftmaxCrossEntropy:
         """logits: (N, C), y: (N,) int -> (loss, dL/dlogits: (N, C))."""
         n = logits.shape[0]
         probs = self.output(logits)
-        rows = np.arange(n)
-        loss = -float(np.mean(np.log(np.maximum(probs[rows, y], _LOG_EPS))))
-        probs[rows, y] -= 1.0  # p - onehot(y)
+        picked = (np.arange(n), y)
+        p_true = probs[picked]  # (N,)
+        probs[picked] = p_true - 1.0  # p - onehot(y)
         probs /= n
-        return loss, probs
+        np.maximum(p_true, _LOG_EPS, out=p_true)
+        return -float(np.log(p_true, out=p_true).sum()) / n, probs
 
     def loss(self, logits, y):
         return -float(np.mean(log_softmax(logits)[np.arange(len(y)), y]))
