@@ -36,8 +36,9 @@ class Dense:
     :func:`~mlp_engine.live_inputs.live_features` orders them), an MNIST batch's run is
     about 400 columns long and its tail about 90, so little is copied.
     Measured on one core (a tensor-parallel shard, 717x256): 15-20% off the layer's forward
-    and backward with the whole set gathered, a further ~7% with the run in place; on two
-    BLAS threads skipping saved nothing, so only the parallel engine uses it.
+    and backward with the whole set gathered, a further ~7% with the run in place. On two
+    BLAS threads the full matmul is faster, so training turns skipping on only where the
+    layer runs on one thread (every tensor-parallel process; a serial run on one thread).
     """
 
     def __init__(self, name: str, W: np.ndarray, b: np.ndarray, activation: str):

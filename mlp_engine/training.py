@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
 from .augmentation import augment_batch, check_augment
 from .live_inputs import LiveFirstLayer, live_features, skip_is_exact
@@ -231,19 +232,30 @@ class EpochBatches:
         return out
 
 
+def blas_threads() -> int:
+    """How many threads the BLAS behind NumPy's matmul uses now."""
+    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+
+
 class SerialStep:
     """One training step in this process: forward and backward, gradient clipping, the
-    optimizer update. :class:`~mlp_engine.parallel.TensorParallel` does the same on several."""
+    optimizer update. :class:`~mlp_engine.parallel.TensorParallel` does the same on several.
+
+    On one BLAS thread the first layer multiplies only each batch's non-zero inputs
+    (``Dense.skip_zero_inputs``): measured on MNIST's 784-512-10 first layer, 17% off its
+    forward and backward on one thread (11% off a plain-recipe epoch), 23% slower on two
+    (where the full matmul splits better over the threads)."""
 
     def __init__(self, model: MLP, optimizer: Optimizer, *, l2: float, clip_norm: float | None):
         self.model, self.optimizer, self.l2, self.clip_norm = model, optimizer, l2, clip_norm
         self.params, self.grads = model.params(), model.grads()
 
     def __enter__(self) -> "SerialStep":
+        self.model.dense[0].skip_zero_inputs = blas_threads() == 1
         return self
 
     def __exit__(self, *exc) -> None:
-        pass
+        self.model.dense[0].skip_zero_inputs = False
 
     def begin_epoch(self, epoch: int) -> None:
         """Nothing to do: :meth:`step` makes each batch."""

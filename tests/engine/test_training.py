@@ -5,6 +5,7 @@ import pytest
 
 from mlp_engine import (MLP, Experiment, LayerSpec, ModelConfig, OptimizerConfig, ScheduleConfig, TrainConfig,
                         Trainer, evaluate, load_dataset, preset, train)
+from mlp_engine.optimizers import make_optimizer
 from mlp_engine.training import clip_by_global_norm
 
 
@@ -156,6 +157,32 @@ def test_same_seed_same_run(blobs):
     train(a, X, y, config)
     train(b, X, y, config)
     np.testing.assert_array_equal(a.params()["dense0.W"], b.params()["dense0.W"])
+
+
+def test_one_blas_thread_trains_on_the_batchs_nonzero_inputs_only(blobs):
+    """On one BLAS thread the first layer skips a batch's all-zero inputs (it pays there);
+    the run is the same, up to float rounding, as with the full matmul on two threads."""
+    from threadpoolctl import threadpool_limits
+
+    from mlp_engine.training import SerialStep
+
+    X, y = blobs
+    X = np.hstack([X, np.zeros((len(X), 4))])
+    X[:12, 2:] = 1.0  # inputs that only 12 of 600 examples use: most batches have none
+    runs = {}
+    for threads in (1, 2):
+        net = MLP(ModelConfig(X.shape[1], (LayerSpec(16, "relu"),), 3, dtype="float64", seed=0))
+        with threadpool_limits(threads):
+            with SerialStep(net, make_optimizer("sgd"), l2=0.0, clip_norm=None):
+                assert net.dense[0].skip_zero_inputs == (threads == 1)
+            skipped = []  # per batch: did the first layer leave out zero inputs?
+            train(net, X, y, TrainConfig(epochs=2, batch_size=50),
+                  on_batch=lambda _: skipped.append(net.dense[0]._skip is not None))
+        assert not net.dense[0].skip_zero_inputs  # only while training
+        assert any(skipped) == (threads == 1)
+        runs[threads] = net.params()
+    for name, value in runs[2].items():
+        np.testing.assert_allclose(runs[1][name], value, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize(
