@@ -62,7 +62,7 @@ if str(REPO_ROOT) not in sys.path:  # `python benchmarks/bench_mnist.py` without
     sys.path.insert(0, str(REPO_ROOT))
 
 from mlp_engine import MLP, Dataset, Experiment, LayerSpec, OptimizerConfig, Trainer, evaluate, load_dataset, preset  # noqa: E402
-from mlp_engine.live_inputs import LiveFirstLayer, live_features  # noqa: E402
+from mlp_engine.live_inputs import LiveFirstLayer, input_order  # noqa: E402
 
 DEFAULT_MNIST_DIR = Path(os.environ.get("MLP_MNIST_DIR", REPO_ROOT.parent / "shared" / "data" / "mnist"))
 HIDDEN = 512
@@ -244,7 +244,7 @@ def step_breakdown(data: Dataset, seed: int, steps: int = 300) -> dict:
     exp = plain_experiment(1, seed)
     model = MLP(exp.model_config(data.info()))
     optimizer = exp.optimizer.build()
-    live = live_features(data.X_train)
+    live = input_order(data.X_train, drop_dead=True)
     with LiveFirstLayer(model, optimizer, live):
         return timed_parts(model, optimizer, np.ascontiguousarray(data.X_train[:, live]), data.y_train, seed, steps)
 
@@ -476,7 +476,7 @@ def main(argv=None) -> None:
         if not np.isnan(speed["sklearn"]):
             print(f"  sklearn/ours = {speed['sklearn'] / speed['ours']:.2f} (goal >= 5)")
         report_step_breakdown(step_breakdown(data, args.seed), speed["ours-1proc"], len(data.X_train))
-        roof = measure_roofline(len(data.X_train), len(live_features(data.X_train)))
+        roof = measure_roofline(len(data.X_train), len(input_order(data.X_train, drop_dead=True)))
         print(f"  ours / matmul floor = {speed['ours'] / roof['floor']:.2f}")
     if not args.speed_only:
         acc = measure_accuracy(data, args.epochs, args.seed, args.torch_accuracy)

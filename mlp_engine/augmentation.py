@@ -92,7 +92,7 @@ def _workspace(n: int, shape: tuple[int, int]) -> _Workspace:
 
 def affine_batch(
     X: np.ndarray, shape: tuple[int, int], angles_deg: np.ndarray, shifts: np.ndarray, out: np.ndarray | None = None,
-    background: float = 0.0,
+    background: float = 0.0, pixels: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rotate each image by its angle and shift it by its offset (bilinear, ``background``
     outside).
@@ -110,6 +110,9 @@ def affine_batch(
         Where to write the result; must not be ``X``.
     background : float
         The value of a blank pixel, what moves in from outside the image.
+    pixels : (H*W,) int, optional
+        The order of the output's columns: column j is image pixel ``pixels[j]`` (row-major
+        index), a permutation; by default row-major, as X.
 
     Returns
     -------
@@ -137,7 +140,8 @@ def affine_batch(
     A[:N, 0], A[:N, 1], A[:N, 2] = c, -s, cx - (c * tx - s * ty)
     A[N:, 0], A[N:, 1], A[N:, 2] = s, c, cy - (s * tx + c * ty)
     coords, floor = ws.coords, ws.floor
-    np.matmul(A, _grid((H, W)), out=coords)  # (2N, H*W) padded source coordinates
+    grid = _grid((H, W)) if pixels is None else _grid((H, W))[:, pixels]
+    np.matmul(A, grid, out=coords)  # (2N, H*W) padded source coordinates
     np.maximum(coords, ws.lo, out=coords)  # half the time of np.clip with array bounds
     np.minimum(coords, ws.hi, out=coords)
     np.floor(coords, out=floor)
@@ -189,6 +193,7 @@ def augment_batch(
     out: np.ndarray | None = None,
     background: float = 0.0,
     rows: slice = slice(None),
+    pixels: np.ndarray | None = None,
 ) -> np.ndarray:
     """Randomly rotate and shift each image of a batch (see :func:`affine_batch`).
 
@@ -213,11 +218,14 @@ def augment_batch(
         neither read nor written). The transforms are drawn for the whole batch, so an
         image gets the same one whichever slice it is made in: tensor-parallel processes
         each make a slice of one batch.
+    pixels : (H*W,) int, optional
+        The order of the output's columns (see :func:`affine_batch`).
 
     Returns
     -------
     (N, H*W) float32
-        The transformed images; an exact copy of ``X`` when both limits are 0.
+        The transformed images; an exact copy of ``X`` (its columns in ``pixels`` order)
+        when both limits are 0.
     """
     N = X.shape[0]
     angles = rng.uniform(-max_rotation_deg, max_rotation_deg, N)  # (N,)
@@ -225,7 +233,10 @@ def augment_batch(
     if out is None:
         out = np.empty((N, X.shape[1]), np.float32)
     if max_shift == 0 and max_rotation_deg == 0:
-        np.copyto(out[rows], X[rows])
+        if pixels is None:
+            np.copyto(out[rows], X[rows])
+        else:
+            np.take(X[rows], pixels, axis=1, out=out[rows], mode="clip")
         return out
-    affine_batch(X[rows], shape, angles[rows], shifts[rows], out=out[rows], background=background)
+    affine_batch(X[rows], shape, angles[rows], shifts[rows], out=out[rows], background=background, pixels=pixels)
     return out

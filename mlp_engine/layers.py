@@ -33,7 +33,7 @@ class Dense:
     The columns are taken in two parts: the leading run of non-zero columns, [0, k0), used
     in place (views of X, W and dW), and the later non-zero columns (the tail), gathered
     into scratch buffers. With inputs ordered by how often they are non-zero (as
-    :func:`~mlp_engine.live_inputs.live_features` orders them), an MNIST batch's run is
+    :func:`~mlp_engine.live_inputs.input_order` orders them), an MNIST batch's run is
     about 400 columns long and its tail about 90, so little is copied.
     Measured on one core (a tensor-parallel shard, 717x256): 15-20% off the layer's forward
     and backward with the whole set gathered, a further ~7% with the run in place. On two

@@ -1,4 +1,4 @@
-"""Training on the live inputs only: features that are non-zero in some training example.
+"""Training on the live inputs only, most often non-zero first.
 
 MNIST has 67 border pixels (of 784) that no training digit ever touches. The first-layer
 weights of such an input get an exactly zero gradient at every step,
@@ -15,6 +15,11 @@ It is exact only while nothing else moves those weights or feeds those inputs: n
 penalty or weight decay (either would shrink them) and no augmentation (a shifted digit
 puts ink on the border). :func:`skip_is_exact` says whether a setup qualifies. The model
 itself always keeps every row: a drawing or a test image may well have ink on the border.
+
+Whether or not dead inputs are dropped, training orders the inputs most often non-zero
+first. That is always exact (a permutation of the rows of W1 and of the columns of X), and
+it puts the pixels a batch inks in a long leading run, which the first layer multiplies in
+place when it skips a batch's zero inputs (``Dense.skip_zero_inputs``).
 """
 
 from __future__ import annotations
@@ -25,16 +30,18 @@ from .model import MLP
 from .optimizers import Optimizer
 
 
-def live_features(X: np.ndarray) -> np.ndarray | None:
-    """Indices of the columns of X: (N, D) that are non-zero in some row, the most often
-    non-zero first (ties in column order), or None when all D are (or none is: nothing to
-    compact then). That order puts the columns a batch uses in a long leading run, which
-    :class:`~mlp_engine.layers.Dense` multiplies in place (``skip_zero_inputs``)."""
+def input_order(X: np.ndarray, drop_dead: bool) -> np.ndarray | None:
+    """The inputs the first layer trains on, in the order it sees them: indices of the
+    columns of X: (N, D), the most often non-zero first (ties in column order), without
+    the columns that are zero in every row when ``drop_dead``. None when that is all D
+    columns in their own order (or no column at all): nothing to reorder or drop."""
     counts = np.count_nonzero(X, axis=0)
-    live = np.flatnonzero(counts)
-    if not 0 < len(live) < X.shape[1]:
+    order = np.argsort(-counts, kind="stable")
+    if drop_dead:
+        order = order[counts[order] > 0]
+    if len(order) == 0 or np.array_equal(order, np.arange(X.shape[1])):
         return None
-    return live[np.argsort(-counts[live], kind="stable")]
+    return order
 
 
 def skip_is_exact(l2: float, weight_decay: float, augment: dict | None) -> bool:
@@ -44,8 +51,8 @@ def skip_is_exact(l2: float, weight_decay: float, augment: dict | None) -> bool:
 
 class LiveFirstLayer:
     """While inside ``with``, the model's first dense layer holds only the rows of the
-    ``live`` inputs (W: (len(live), H)), and so do its gradient and the optimizer's state
-    for it. :meth:`sync` puts the trained rows back into the full arrays and those back into
+    ``live`` inputs, in their order (W: (len(live), H); ``live`` from :func:`input_order`),
+    and so do its gradient and the optimizer's state for it. :meth:`sync` puts the trained rows back into the full arrays and those back into
     the model, for whoever reads it between epochs (statistics, checkpoints, validation);
     :meth:`resume` returns to the compact rows. Leaving ``with`` syncs.
 

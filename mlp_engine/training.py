@@ -16,7 +16,7 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from .augmentation import augment_batch, check_augment
-from .live_inputs import LiveFirstLayer, live_features, skip_is_exact
+from .live_inputs import LiveFirstLayer, input_order, skip_is_exact
 from .parallel import TensorParallel, unsupported_reason
 from .model import EVAL_CHUNK, MLP
 from .optimizers import Optimizer, make_optimizer
@@ -186,14 +186,15 @@ class EpochBatches:
     from (seed, epoch), and so do augmentation's random transforms (drawn batch by batch).
     That is what lets tensor-parallel processes make every batch themselves.
 
-    X: (N, D) features; y: (N,) labels or (N, D_out) targets.
+    X: (N, D) features; y: (N,) labels or (N, D_out) targets. pixels: with augmentation,
+    the order of the batches' columns (a permutation of X's, which are row-major images).
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, epoch: int,
                  augment: dict | None = None, image_shape: tuple[int, int] | None = None,
-                 image_background: float = 0.0):
+                 image_background: float = 0.0, pixels: np.ndarray | None = None):
         self.X, self.y, self.batch_size = X, y, batch_size
-        self.image_background = image_background
+        self.image_background, self.pixels = image_background, pixels
         self.order = np.random.default_rng([seed, epoch]).permutation(len(X))
         self.augment, self.image_shape = augment, image_shape
         if augment is not None:
@@ -228,7 +229,7 @@ class EpochBatches:
         np.take(self.X, idx[rows], axis=0, out=raw[rows], mode="clip")
         augment_batch(raw, self.image_shape, self.aug_rng, max_shift=self.augment.get("max_shift", 0.0),
                       max_rotation_deg=self.augment.get("max_rotation", 0.0), out=out,
-                      background=self.image_background, rows=rows)
+                      background=self.image_background, rows=rows, pixels=self.pixels)
         return out
 
 
@@ -289,8 +290,9 @@ class Trainer:
     ``config.augment`` needs it. image_background: the value of a blank pixel in X, which
     augmentation shifts in at the borders (``Dataset.image_background``: 0 unless standardised).
     skip_dead_inputs: leave out of the first layer's training work the inputs that are zero
-    in every training example, where that provably gives the same result
-    (:mod:`mlp_engine.live_inputs`); ``live_inputs`` holds the inputs kept, or None.
+    in every training example, where that provably gives the same result, and order the
+    rest most often non-zero first (:mod:`mlp_engine.live_inputs`); ``live_inputs`` holds
+    the inputs kept in their order, or None.
     processes: split each step over this many processes, one per CPU core
     (:mod:`mlp_engine.parallel`; Linux on x86-64); 1 trains in this process.
     """
@@ -324,10 +326,13 @@ class Trainer:
         self.batches_per_epoch = -(-len(X) // config.batch_size)
         self.optimizer = config.optimizer.build()
         self.live_inputs = None
-        if skip_dead_inputs and skip_is_exact(config.l2, self.optimizer.weight_decay, config.augment):
-            self.live_inputs = live_features(X)
-        # The training batches come from these columns (a copy when some inputs are dead).
-        self._X_batches = X if self.live_inputs is None else np.ascontiguousarray(X[:, self.live_inputs])
+        if skip_dead_inputs:
+            drop_dead = skip_is_exact(config.l2, self.optimizer.weight_decay, config.augment)
+            self.live_inputs = input_order(X, drop_dead)
+        # The training batches come from these columns, in this order: a copy, or, for
+        # augmentation (which needs whole images), the images, augmented into that order.
+        reorder = self.live_inputs is not None and config.augment is None
+        self._X_batches = np.ascontiguousarray(X[:, self.live_inputs]) if reorder else X
         s = config.schedule
         self.lr_at = make_schedule(
             s.name, config.optimizer.lr, steps_per_epoch=self.batches_per_epoch, epochs=config.epochs,
@@ -394,7 +399,7 @@ class Trainer:
         cfg = self.config
         return EpochBatches(self._X_batches, self.y, batch_size=cfg.batch_size, seed=cfg.seed, epoch=epoch,
                             augment=cfg.augment, image_shape=self.image_shape,
-                            image_background=self.image_background)
+                            image_background=self.image_background, pixels=self.live_inputs)
 
     def _run_epoch(self, engine, live: LiveFirstLayer | None, on_batch, should_stop,
                    extra_seconds: float = 0.0) -> dict | None:

@@ -179,3 +179,35 @@ def test_a_batch_made_in_slices_is_the_batch_made_whole():
         augment_batch(X, SHAPE, np.random.default_rng(7), max_shift=2.0, max_rotation_deg=15.0,
                       out=sliced, rows=rows)
     np.testing.assert_array_equal(sliced, whole)
+
+
+@pytest.mark.parametrize("limits", [(2.0, 15.0), (0.0, 0.0)])
+def test_pixels_orders_the_output_columns(limits):
+    """augment_batch(pixels=order) gives the same images, their columns in that order:
+    the Trainer feeds the first layer its inputs most-often-inked first."""
+    X = np.random.default_rng(2).random((6, 784), dtype=np.float32)
+    order = np.random.default_rng(3).permutation(784)
+    shift, rotation = limits
+    plain = augment_batch(X, SHAPE, np.random.default_rng(9), max_shift=shift, max_rotation_deg=rotation)
+    ordered = augment_batch(X, SHAPE, np.random.default_rng(9), max_shift=shift, max_rotation_deg=rotation,
+                            pixels=order)
+    np.testing.assert_array_equal(ordered, plain[:, order])
+
+
+def test_training_with_augment_in_inked_first_order_is_training_in_pixel_order(mnist_dir):
+    """With augmentation the Trainer keeps every pixel but orders them most often inked first
+    (the first layer's rows with them); the run is the one in pixel order, up to float rounding."""
+    data = load_dataset("mnist", mnist_dir=mnist_dir, train_subset=600)
+    config = TrainConfig(epochs=2, batch_size=50, augment={"max_shift": 1.0, "max_rotation": 8.0})
+    nets = {}
+    for skip in (True, False):
+        nets[skip] = MLP(ModelConfig(784, (LayerSpec(32, "relu"),), 10, dtype="float64", seed=0))
+        trainer = Trainer(nets[skip], config, data.X_train, data.y_train, image_shape=data.image_shape,
+                          skip_dead_inputs=skip)
+        trainer.run()
+        if skip:
+            order = trainer.live_inputs
+            assert sorted(order) == list(range(784))  # a permutation: nothing dropped
+            assert np.count_nonzero(data.X_train[:, order[0]]) > np.count_nonzero(data.X_train[:, order[-1]])
+    for name, value in nets[False].params().items():
+        np.testing.assert_allclose(nets[True].params()[name], value, rtol=1e-9, atol=1e-12, err_msg=name)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mlp_engine import MLP, LayerSpec, ModelConfig, OptimizerConfig, TrainConfig, Trainer
-from mlp_engine.live_inputs import live_features
+from mlp_engine.live_inputs import input_order
 
 DEAD = [0, 3, 7]  # columns that are zero in every training example
 
@@ -29,13 +29,16 @@ def trained(data, skip: bool, epochs: int = 3, **config):
     return net, trainer, trainer.run().history
 
 
-def test_live_features():
+def test_input_order():
     X = np.array([[0.0, 1.0, 0.0, -2.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
-    assert live_features(X).tolist() == [1, 3]
+    assert input_order(X, drop_dead=True).tolist() == [1, 3]
+    assert input_order(X, drop_dead=False).tolist() == [1, 3, 0, 2, 4]  # dead inputs last
     X = np.array([[0.0, 1.0, 0.0, -2.0, 0.0], [0.0, 0.0, 0.0, 3.0, 0.0]])
-    assert live_features(X).tolist() == [3, 1]  # the most often non-zero first
-    assert live_features(np.ones((2, 3))) is None  # nothing dead: nothing to compact
-    assert live_features(np.zeros((2, 3))) is None
+    assert input_order(X, drop_dead=True).tolist() == [3, 1]  # the most often non-zero first
+    for drop_dead in (True, False):
+        assert input_order(np.ones((2, 3)), drop_dead) is None  # nothing to drop or reorder
+    assert input_order(np.zeros((2, 3)), drop_dead=True) is None  # nothing would be left
+    assert input_order(np.zeros((2, 3)), drop_dead=False) is None
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "momentum", "rmsprop"])
@@ -62,8 +65,11 @@ def test_skipping_dead_inputs_gives_the_same_training(data, optimizer):
                                     {"optimizer": OptimizerConfig("adam", weight_decay=0.1)}])
 def test_no_skipping_where_dead_weights_would_move(data, config):
     net, trainer, _ = trained(data, skip=True, epochs=1, **config)
-    assert trainer.live_inputs is None
+    assert trainer.live_inputs.tolist() == [1, 2, 4, 5, 6, 0, 3, 7]  # all kept, only reordered
     assert not np.array_equal(net.dense[0].W[DEAD], model().dense[0].W[DEAD])  # decay moved them
+    in_column_order, _, _ = trained(data, skip=False, epochs=1, **config)
+    for name, value in in_column_order.params().items():
+        np.testing.assert_allclose(net.params()[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 def test_resuming_from_a_checkpoint_continues_the_same_run(data):
