@@ -52,9 +52,10 @@ def skip_is_exact(l2: float, weight_decay: float, augment: dict | None) -> bool:
 class LiveFirstLayer:
     """While inside ``with``, the model's first dense layer holds only the rows of the
     ``live`` inputs, in their order (W: (len(live), H); ``live`` from :func:`input_order`),
-    and so do its gradient and the optimizer's state for it. :meth:`sync` puts the trained rows back into the full arrays and those back into
-    the model, for whoever reads it between epochs (statistics, checkpoints, validation);
-    :meth:`resume` returns to the compact rows. Leaving ``with`` syncs.
+    and so do its gradient and the optimizer's state for it. :meth:`sync` puts the trained
+    rows back into the full arrays and those back into the model, for whoever reads it
+    between epochs (statistics, checkpoints, validation); :meth:`resume` returns to the
+    compact rows. Leaving ``with`` syncs.
 
     Feed the model X[:, live] while compact.
     """

@@ -215,9 +215,10 @@ class EpochBatches:
 
     def batch(self, b: int, rows: slice = slice(None), out: np.ndarray | None = None) -> np.ndarray:
         """Batch ``b``'s inputs xb: (n, D), ``out[:n]``, by default a buffer that the
-        next call overwrites (its targets: :meth:`labels`). Call in order b = 0, 1, ...: augmentation draws from one
-        generator. ``rows``: make only these rows of xb (a tensor-parallel process's share
-        of the augmentation work); the others are left as they are."""
+        next call overwrites (its targets: :meth:`labels`). Call in order b = 0, 1, ...:
+        augmentation draws from one generator. ``rows``: make only these rows of xb (a
+        tensor-parallel process's share of the augmentation work); the others are left
+        as they are."""
         idx = self._indices(b)
         n = len(idx)
         out = (self._x if out is None else out)[:n]
@@ -399,7 +400,8 @@ class Trainer:
         cfg = self.config
         return EpochBatches(self._X_batches, self.y, batch_size=cfg.batch_size, seed=cfg.seed, epoch=epoch,
                             augment=cfg.augment, image_shape=self.image_shape,
-                            image_background=self.image_background, pixels=self.live_inputs)
+                            image_background=self.image_background,
+                            pixels=self.live_inputs if cfg.augment is not None else None)  # else X is in order
 
     def _run_epoch(self, engine, live: LiveFirstLayer | None, on_batch, should_stop,
                    extra_seconds: float = 0.0) -> dict | None:
