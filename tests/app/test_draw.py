@@ -123,13 +123,16 @@ def test_draw_digits_live(page, server, api):
     expect(page.locator("#draw-digit")).to_have_attribute("data-digit", "1")
     expect(page.locator("#draw-status")).to_have_text("")
     assert strokes(page) == 1
-    page.wait_for_timeout(300)  # the last request of the stroke comes back
+    for _ in range(50):  # the last request of the stroke comes back
+        sends = page.evaluate("window.drawingSends")
+        if len(predicts) == len(sends):
+            break
+        page.wait_for_timeout(100)
+    assert len(sends) == len(predicts), (sends, predicts)
     assert len(predicts) >= 3, predicts  # while drawing, not only at the end
     predicts.sort()
     for (start, end), (next_start, _) in zip(predicts, predicts[1:]):
         assert next_start >= end, predicts  # never two in flight
-    sends = page.evaluate("window.drawingSends")
-    assert len(sends) == len(predicts), (sends, predicts)
     gaps = [b - a for a, b in zip(sends, sends[1:])]
     assert min(gaps) >= 95, gaps  # at most one every 100 ms (a ms or two for a GC pause)
 
