@@ -173,8 +173,11 @@ class ModelStore:
             raise ApiError(422, f"the input has {n} values, this model takes {model.config.input_dim}")
         settings = dict(optimizer)
         name, lr = settings.pop("name"), settings.pop("lr")
+        shape = (record["metrics"].get("dataset") or {}).get("input_shape")
+        image_shape = tuple(shape) if shape and len(shape) == 2 else None  # images are drawn as such
         try:
-            trace = trace_example(model, np.asarray(x, dtype=np.float64), label, name, lr, **settings)
+            trace = trace_example(model, np.asarray(x, dtype=np.float64), label, name, lr,
+                                  image_shape=image_shape, **settings)
         except ValueError as exc:
             raise ApiError(422, str(exc)) from None
         classes = (record["metrics"].get("dataset") or {}).get("classes") or None

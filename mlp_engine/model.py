@@ -99,6 +99,12 @@ def init_weights(fan_in: int, fan_out: int, scheme: str, std: float, rng: np.ran
     return rng.normal(0.0, std, size=(fan_in, fan_out))
 
 
+def layer_of(param_name: str) -> int:
+    """The 0-based index in ``MLP.dense`` of a parameter named as :class:`MLP` names them:
+    ``layer_of("dense1.W") == 1``."""
+    return int(param_name.split(".")[0].removeprefix("dense"))
+
+
 class MLP:
     """A multi-layer perceptron built from a :class:`ModelConfig`.
 

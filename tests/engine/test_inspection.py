@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mlp_engine import MLP, LayerSpec, ModelConfig, evaluate, evaluate_confusion, trace_example
-from mlp_engine.inspection import MAX_VALUES
+from mlp_engine.inspection.views import MAX_VALUES
+from mlp_engine.model import layer_of
 
 OUTPUTS = {"softmax_ce": 3, "sigmoid_bce": 1, "mse": 2}
 
@@ -176,7 +177,7 @@ def test_one_small_sgd_step_lowers_the_loss(head, activation):
 def test_mnist_sized_trace_is_summarised_and_small():
     model = MLP(ModelConfig(784, (LayerSpec(512),), 10))
     x = np.random.default_rng(0).random(784)
-    trace = trace_example(model, x, 7, "adam", 1e-3)
+    trace = trace_example(model, x, 7, "adam", 1e-3, image_shape=(28, 28))
     stages = stages_by_name(trace)
     assert len(json.dumps(trace)) < 1_000_000
     assert np.array(stages["input"]["image"]).shape == (28, 28)
@@ -198,6 +199,26 @@ def test_mnist_sized_trace_is_summarised_and_small():
     columns = {c["index"] for c in stages["dW2"]["columns"]}
     assert columns == {predicted, 7}
     assert len(stages["a1"]["values"]) == 512 <= MAX_VALUES
+
+
+def test_images_take_the_shape_the_caller_gives():
+    model = make_model(inputs=6, depth=1)
+    x = np.arange(6.0)
+    stages = stages_by_name(trace_example(model, x, 1, image_shape=(2, 3)))
+    np.testing.assert_array_equal(stages["input"]["image"], x.reshape(2, 3))
+    column = stages["z1"]["W"]["columns"][0]
+    np.testing.assert_array_equal(column["image"], model.dense[0].W[:, column["index"]].reshape(2, 3))
+    plain = trace_example(model, x, 1)  # no shape given: rows of numbers, no images
+    assert "image" not in json.dumps(plain)
+    mnist_sized = trace_example(MLP(ModelConfig(784, (LayerSpec(8),), 10)), np.zeros(784), 3)
+    assert "image" not in stages_by_name(mnist_sized)["input"]
+
+
+def test_layer_of_reads_the_names_the_model_gives():
+    model = make_model(depth=3)
+    assert [layer_of(name) for name in model.params()] == [0, 0, 1, 1, 2, 2, 3, 3]
+    rows = trace_example(model, np.ones(4), 0)["gradient_check"]
+    assert {row["layer"] for row in rows} == {1, 2, 3, 4}
 
 
 def test_bad_inputs_raise_value_errors():
