@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     max_epochs: int = Field(1000, ge=1, description="Epochs per run.")
     max_batch_size: int = Field(8192, ge=1, description="Mini-batch size.")
     max_upload_bytes: int = Field(32 * 2**20, ge=1024, description="Size of an imported model or uploaded image.")
+    max_body_bytes: int = Field(8 * 2**20, ge=1024, description="Size of a JSON request body (413 past it).")
     max_predict_rows: int = Field(1024, ge=1, description="Examples in one predict request.")
     heartbeat_seconds: float = Field(15.0, gt=0, description="Seconds between SSE heartbeat comments on idle streams.")
     progress_interval: float = Field(0.1, gt=0, description="Least seconds between two progress events of a run.")
