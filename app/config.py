@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mlp_engine.serialization import ModelLimits
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,9 +35,14 @@ class Settings(BaseSettings):
     max_epochs: int = Field(1000, ge=1, description="Epochs per run.")
     max_batch_size: int = Field(8192, ge=1, description="Mini-batch size.")
     max_upload_bytes: int = Field(32 * 2**20, ge=1024, description="Size of an imported model or uploaded image.")
+    max_body_bytes: int = Field(8 * 2**20, ge=1024, description="Size of a JSON request body (413 past it).")
     max_predict_rows: int = Field(1024, ge=1, description="Examples in one predict request.")
     heartbeat_seconds: float = Field(15.0, gt=0, description="Seconds between SSE heartbeat comments on idle streams.")
     progress_interval: float = Field(0.1, gt=0, description="Least seconds between two progress events of a run.")
+
+    def model_limits(self) -> ModelLimits:
+        """What an imported model may declare: the network limits of a run, for every layer."""
+        return ModelLimits(max_hidden_layers=self.max_hidden_layers, max_units=self.max_units)
 
 
 settings = Settings()

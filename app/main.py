@@ -17,6 +17,7 @@ from .errors import ApiError
 from .model_store import ModelStore
 from .routes import datasets, inspect, models, runs
 from .runs import RunManager
+from .security import RequestGuard
 from .storage import Storage
 
 DESCRIPTION = """Train a NumPy multi-layer perceptron and watch it learn.
@@ -26,13 +27,18 @@ Create a run with `POST /api/runs`, follow it live on `GET /api/runs/{id}/events
 Every error answers `{"detail": "what to change"}` with a 4xx status."""
 
 
+def _prefix(text: str, length: int = 80) -> str:
+    """The start of an echoed input: a huge string sent back whole would double the damage."""
+    return text if len(text) <= length else f"{text[:length]}... ({len(text)} characters)"
+
+
 def _field_errors(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"] if p != "body")
         msg = err["msg"]
         if isinstance(err.get("input"), (str, int, float)) and err["type"] != "missing":
-            msg += f" (got {err['input']!r})"
+            msg += f" (got {_prefix(repr(err['input']))})"
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
 
@@ -75,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="MLP Playground", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
     _install_error_handlers(app)
     for module in (runs, models, datasets, inspect):
         app.include_router(module.router)

@@ -13,7 +13,7 @@ from mlp_engine import (MLP, Dataset, evaluate_confusion, load_dataset, load_mod
                         save_model, trace_example)
 from mlp_engine.datasets import standardize_inputs
 from mlp_engine.preprocessing import decode_base64_image, decode_image, preprocess_digit
-from mlp_engine.serialization import MODEL_JSON
+from mlp_engine.serialization import MODEL_JSON, ModelLimits, ModelTooLargeError
 
 from .errors import ApiError
 from .runs import new_id
@@ -97,9 +97,11 @@ class ModelStore:
         model, record = self.load(model_id)
         return model_to_zip(model, {"name": record["name"], "dataset": record["dataset"], "metrics": record["metrics"]})
 
-    def import_zip(self, data: bytes, max_bytes: int) -> dict:
+    def import_zip(self, data: bytes, limits: ModelLimits) -> dict:
         try:
-            model, meta = model_from_zip(data, max_uncompressed=8 * max_bytes)
+            model, meta = model_from_zip(data, limits)
+        except ModelTooLargeError as exc:
+            raise ApiError(422, f"not a valid model file: {exc} (MLP_MAX_HIDDEN_LAYERS, MLP_MAX_UNITS)") from None
         except ValueError as exc:
             raise ApiError(422, f"not a valid model file: {exc}") from None
         model_id = new_id()

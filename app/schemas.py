@@ -16,6 +16,8 @@ OptimizerName = Literal[tuple(OPTIMIZERS)]
 ScheduleName = Literal[tuple(SCHEDULES)]
 DatasetName = Literal[tuple(DATASETS)]
 Init = Literal[INITS]
+#: The largest integer SQLite stores: bigger query numbers are a 422, not an overflow.
+MAX_STORED_INT = 2**63 - 1
 Status = Literal["queued", "running", "paused", "completed", "stopped", "failed", "interrupted"]
 
 

@@ -14,9 +14,6 @@ import numpy as np
 
 from .activations import sigmoid
 
-_LOG_EPS = 1e-12
-
-
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """logits: (N, C) -> log p: (N, C), by the max-subtracted log-sum-exp."""
     shifted = logits - logits.max(axis=1, keepdims=True)  # (N, C), max 0 per row
@@ -46,15 +43,20 @@ class SoftmaxCrossEntropy:
         return output
 
     def loss_and_grad(self, logits, y):
-        """logits: (N, C), y: (N,) int -> (loss, dL/dlogits: (N, C))."""
+        """logits: (N, C), y: (N,) int -> (loss, dL/dlogits: (N, C)).
+
+        The loss is -log p[y] = log Σ exp(z - max) - (z[y] - max), exact however
+        confidently wrong the network is (no floor under p, so it equals :meth:`loss`)."""
         n = logits.shape[0]
-        probs = self.output(logits)
+        e = logits - logits.max(axis=1, keepdims=True)  # (N, C), max 0 per row
         picked = (np.arange(n), y)
-        p_true = probs[picked]  # (N,)
-        probs[picked] = p_true - 1.0  # p - onehot(y)
-        probs /= n
-        np.maximum(p_true, _LOG_EPS, out=p_true)
-        return -float(np.log(p_true, out=p_true).sum()) / n, probs
+        z_true = e[picked]  # (N,)
+        np.exp(e, out=e)
+        total = e.sum(axis=1)  # (N,)
+        loss = float((np.log(total) - z_true).sum()) / n
+        e *= (1.0 / (n * total))[:, None]  # p / N
+        e[picked] -= 1.0 / n  # (p - onehot(y)) / N
+        return loss, e
 
     def loss(self, logits, y):
         return -float(np.mean(log_softmax(logits)[np.arange(len(y)), y]))

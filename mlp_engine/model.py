@@ -72,6 +72,8 @@ class ModelConfig:
             raise ValueError(f"init_std must be > 0, got {self.init_std}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
 
@@ -79,11 +81,25 @@ class ModelConfig:
     def layer_sizes(self) -> list[int]:
         return [self.input_dim, *(h.units for h in self.hidden), self.output_dim]
 
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape of every parameter, keyed as :meth:`MLP.params`: W (fan_in, fan_out), b (fan_out,)."""
+        sizes = self.layer_sizes
+        shapes = {}
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            shapes[f"dense{i}.W"], shapes[f"dense{i}.b"] = (fan_in, fan_out), (fan_out,)
+        return shapes
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
+        """From :meth:`to_dict`'s form, which may come from an untrusted file: wrong types
+        raise TypeError or ValueError, never anything else."""
+        if not isinstance(data, dict) or not isinstance(data.get("hidden", ()), (list, tuple)):
+            raise TypeError("config must be an object whose 'hidden' is a list of layers")
+        if not all(isinstance(h, dict) for h in data.get("hidden", ())):
+            raise TypeError("each hidden layer must be an object like {\"units\": 64, \"activation\": \"relu\"}")
         data = dict(data)
         data["hidden"] = tuple(LayerSpec(**h) for h in data.get("hidden", ()))
         return cls(**data)

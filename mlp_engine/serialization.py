@@ -13,6 +13,7 @@ import io
 import json
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,10 @@ class ModelFileError(ValueError):
     """A model file is corrupt, of another format or version, or does not match its config."""
 
 
+class ModelTooLargeError(ModelFileError):
+    """A model file declares a network past the :class:`ModelLimits` it is read with."""
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
@@ -43,10 +48,63 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    """Every array of a trusted ``.npz`` (a checkpoint this library wrote)."""
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
     except Exception as exc:  # np.load raises many kinds on garbage
+        raise ModelFileError(f"{WEIGHTS_NPZ} is not a readable .npz weights file ({exc})") from None
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    """What an untrusted model file may declare. Checked before any array is allocated:
+    the config first, then each array's header against the shape the config gives it."""
+
+    max_hidden_layers: int = 16
+    max_units: int = 65536  # per layer, the input and output layers included
+    max_json_bytes: int = 4 * 2**20
+
+
+def _check_limits(config: ModelConfig, limits: ModelLimits) -> None:
+    if len(config.hidden) > limits.max_hidden_layers:
+        raise ModelTooLargeError(f"the model has {len(config.hidden)} hidden layers; "
+                             f"this server takes at most {limits.max_hidden_layers}")
+    widest = max(config.layer_sizes)
+    if widest > limits.max_units:
+        raise ModelTooLargeError(f"a layer of the model is {widest} units wide (sizes {config.layer_sizes}); "
+                             f"this server takes at most {limits.max_units} units a layer")
+
+
+def _read_array(npz: zipfile.ZipFile, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """One member of a weights ``.npz``, its header checked before its data is read:
+    at most the bytes ``shape`` needs are ever decompressed, whatever the zip claims."""
+    with npz.open(f"{name}.npy") as fp:
+        version = np.lib.format.read_magic(fp)
+        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        stored_shape, fortran_order, dtype = header(fp)
+        if stored_shape != shape:
+            raise ModelFileError(f"{name} has shape {stored_shape}, the config needs {shape}")
+        if dtype.kind != "f" or dtype.itemsize not in (4, 8):
+            raise ModelFileError(f"{name} must hold float32 or float64 numbers, not {dtype}")
+        size = dtype.itemsize * int(np.prod(shape))
+        data = fp.read(size)
+    if len(data) != size:
+        raise ModelFileError(f"{name} is truncated: {len(data)} of {size} bytes")
+    return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran_order else "C")
+
+
+def _read_weights(data: bytes, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """The arrays of an untrusted ``weights.npz`` by name; each must have the shape in ``shapes``."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as npz:
+            names = {n.removesuffix(".npy") for n in npz.namelist()}
+            if names != set(shapes):
+                raise ModelFileError(f"weights are {sorted(names)}, the config needs {sorted(shapes)}")
+            return {name: _read_array(npz, name, shape) for name, shape in shapes.items()}
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
         raise ModelFileError(f"{WEIGHTS_NPZ} is not a readable .npz weights file ({exc})") from None
 
 
@@ -55,36 +113,58 @@ def model_document(model: MLP, metadata: dict | None = None) -> dict:
             "metadata": metadata or {}}
 
 
-def _model_from_parts(doc_bytes: bytes, weights_bytes: bytes) -> tuple[MLP, dict]:
+def _parse_document(doc_bytes: bytes) -> dict:
     try:
         doc = json.loads(doc_bytes)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{MODEL_JSON} is not valid JSON ({exc})") from None
-    return _model_from_document(doc, _read_npz(weights_bytes))
-
-
-def _model_from_document(doc, weights: dict[str, np.ndarray]) -> tuple[MLP, dict]:
-    """Check a model document and its weights against each other; build the model."""
+    except RecursionError:
+        raise ModelFileError(f"{MODEL_JSON} nests too deeply to be a model document") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{MODEL_JSON} is not an MLP Playground model (format must be {FORMAT!r})")
     if doc.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(
             f"model format version {doc.get('format_version')!r} is not supported (this build reads {FORMAT_VERSION})"
         )
+    if not isinstance(doc.get("metadata", {}), dict):
+        raise ModelFileError(f"{MODEL_JSON}: metadata must be an object, not {type(doc['metadata']).__name__}")
+    return doc
+
+
+def _document_config(doc: dict) -> ModelConfig:
     try:
-        model = MLP(ModelConfig.from_dict(doc["config"]))
+        return ModelConfig.from_dict(doc["config"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{MODEL_JSON} has an invalid config: {exc}") from None
-    expected = model.params()
+
+
+def _checked_config(doc_bytes: bytes, limits: ModelLimits) -> tuple[dict, ModelConfig]:
+    """The document and its config, within ``limits``; no array is allocated yet."""
+    if len(doc_bytes) > limits.max_json_bytes:
+        raise ModelFileError(f"{MODEL_JSON} is over {limits.max_json_bytes} bytes")
+    doc = _parse_document(doc_bytes)
+    config = _document_config(doc)
+    _check_limits(config, limits)
+    return doc, config
+
+
+def _model_from_parts(doc: dict, config: ModelConfig, weights_bytes: bytes) -> tuple[MLP, dict]:
+    weights = _read_weights(weights_bytes, config.param_shapes())
+    return _model_with_weights(config, weights), doc.get("metadata") or {}
+
+
+def _model_with_weights(config: ModelConfig, weights: dict[str, np.ndarray]) -> MLP:
+    expected = config.param_shapes()
     if set(weights) != set(expected):
         raise ModelFileError(f"weights are {sorted(weights)}, the config needs {sorted(expected)}")
     for name, value in weights.items():
-        if value.shape != expected[name].shape:
-            raise ModelFileError(f"{name} has shape {value.shape}, the config needs {expected[name].shape}")
+        if value.shape != expected[name]:
+            raise ModelFileError(f"{name} has shape {value.shape}, the config needs {expected[name]}")
         if not np.issubdtype(value.dtype, np.floating) or not np.isfinite(value).all():
             raise ModelFileError(f"{name} must hold finite floating-point numbers")
+    model = MLP(config)
     model.set_weights(weights)
-    return model, doc.get("metadata") or {}
+    return model
 
 
 def save_model(model: MLP, directory: str | Path, metadata: dict | None = None) -> Path:
@@ -96,11 +176,12 @@ def save_model(model: MLP, directory: str | Path, metadata: dict | None = None) 
     return directory
 
 
-def load_model(directory: str | Path) -> tuple[MLP, dict]:
+def load_model(directory: str | Path, limits: ModelLimits = ModelLimits()) -> tuple[MLP, dict]:
     """Read a model saved by :func:`save_model`: returns (model, metadata)."""
     directory = Path(directory)
     try:
-        return _model_from_parts((directory / MODEL_JSON).read_bytes(), (directory / WEIGHTS_NPZ).read_bytes())
+        doc, config = _checked_config((directory / MODEL_JSON).read_bytes(), limits)
+        return _model_from_parts(doc, config, (directory / WEIGHTS_NPZ).read_bytes())
     except FileNotFoundError as exc:
         raise ModelFileError(f"no saved model in {directory}: {exc.filename} is missing") from None
 
@@ -114,20 +195,31 @@ def model_to_zip(model: MLP, metadata: dict | None = None) -> bytes:
     return buf.getvalue()
 
 
-def model_from_zip(data: bytes, max_uncompressed: int = 256 * 2**20) -> tuple[MLP, dict]:
-    """Read a zip made by :func:`model_to_zip`; refuses archives that would unpack
-    past ``max_uncompressed`` bytes (zip bombs)."""
+def model_from_zip(data: bytes, limits: ModelLimits = ModelLimits()) -> tuple[MLP, dict]:
+    """Read a zip made by :func:`model_to_zip`, an untrusted upload: nothing bigger than
+    ``limits`` allow is decompressed or allocated, however the archive is crafted."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
             if not {MODEL_JSON, WEIGHTS_NPZ} <= names:
                 raise ModelFileError(f"the zip must contain {MODEL_JSON} and {WEIGHTS_NPZ}, it has {sorted(names)}")
-            if sum(zf.getinfo(n).file_size for n in (MODEL_JSON, WEIGHTS_NPZ)) > max_uncompressed:
-                raise ModelFileError(f"the model unpacks to more than {max_uncompressed} bytes")
-            doc, weights = zf.read(MODEL_JSON), zf.read(WEIGHTS_NPZ)
+            with zf.open(MODEL_JSON) as fp:  # never more than the limit decompressed, whatever the zip claims
+                doc, config = _checked_config(fp.read(limits.max_json_bytes + 1), limits)
+            budget = _npz_budget(config)
+            if zf.getinfo(WEIGHTS_NPZ).file_size > budget:
+                raise ModelFileError(f"{WEIGHTS_NPZ} unpacks to {zf.getinfo(WEIGHTS_NPZ).file_size} bytes; the arrays "
+                                     f"of a {'-'.join(map(str, config.layer_sizes))} model need at most {budget}")
+            with zf.open(WEIGHTS_NPZ) as fp:  # bounded even if the zip's stated size lies
+                weights = fp.read(budget)
     except zipfile.BadZipFile:
         raise ModelFileError("not a zip file: export a model with its download button or model_to_zip") from None
-    return _model_from_parts(doc, weights)
+    return _model_from_parts(doc, config, weights)
+
+
+def _npz_budget(config: ModelConfig) -> int:
+    """Most bytes a ``weights.npz`` for ``config`` can take: float64 arrays, stored, with headers."""
+    shapes = config.param_shapes()
+    return sum(8 * int(np.prod(s)) for s in shapes.values()) + 1024 * (len(shapes) + 1)
 
 
 def checkpoint_path(directory: str | Path) -> Path:
@@ -163,5 +255,5 @@ def load_checkpoint(directory: str | Path) -> tuple[MLP, dict[str, np.ndarray], 
     doc = json.loads(payload.pop("meta").tobytes())
     weights = {k.removeprefix("model/"): v for k, v in payload.items() if k.startswith("model/")}
     arrays = {k.removeprefix("state/"): v for k, v in payload.items() if k.startswith("state/")}
-    model, _ = _model_from_document(doc, weights)
+    model = _model_with_weights(_document_config(doc), weights)
     return model, arrays, doc["scalars"]

@@ -50,7 +50,7 @@ async def _read_capped(upload: UploadFile, limit: int) -> bytes:
 async def import_model(models: ModelsDep, settings: SettingsDep, file: UploadFile = File(...)):
     """Import a zip made by the download route (checked; no pickle; size-capped)."""
     data = await _read_capped(file, settings.max_upload_bytes)
-    return models.import_zip(data, settings.max_upload_bytes)
+    return models.import_zip(data, settings.model_limits())
 
 
 @router.post("/{model_id}/predict", response_model=PredictResponse, response_model_exclude_none=True)

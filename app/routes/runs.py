@@ -10,7 +10,7 @@ from sse_starlette import EventSourceResponse
 
 from ..deps import ManagerDep, SettingsDep
 from ..runs import TERMINAL, validate_spec
-from ..schemas import RunCreate, RunDetail, RunPage, RunPublic
+from ..schemas import MAX_STORED_INT, RunCreate, RunDetail, RunPage, RunPublic
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -24,7 +24,7 @@ def create_run(body: RunCreate, manager: ManagerDep, settings: SettingsDep):
 
 @router.get("", response_model=RunPage)
 def list_runs(manager: ManagerDep, limit: Annotated[int, Query(ge=1, le=200)] = 20,
-              offset: Annotated[int, Query(ge=0)] = 0):
+              offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT)] = 0):
     """Runs, newest first."""
     runs, total = manager.storage.list_runs(limit, offset)
     for run in runs:
@@ -73,7 +73,7 @@ def delete_run(run_id: str, manager: ManagerDep):
                              "description": "Events `status`, `progress`, `epoch`, `done`, `error`, each with an `id`."}})
 async def run_events(run_id: str, request: Request, manager: ManagerDep, settings: SettingsDep,
                      last_event_id: Annotated[int | None, Header()] = None,
-                     after: Annotated[int | None, Query(ge=0, description="start after this event id")] = None):
+                     after: Annotated[int | None, Query(ge=0, le=MAX_STORED_INT, description="start after this event id")] = None):
     """Server-sent events of a run: its history first, then live. Reconnect with
     `Last-Event-ID` (or `?after=`, which a browser's EventSource can send on its first
     connection) to get exactly the events after that id."""

@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from mlp_engine import MLP, LayerSpec, ModelConfig, model_to_zip
 from tests.app.helpers import XOR_RUN, assert_error, read_events
 from tests.app.live_server import LiveServer
 
@@ -304,3 +305,12 @@ def test_a_run_with_every_core_trains_tensor_parallel(tmp_path, mnist_dir):
             assert events[-1]["data"]["test_metrics"]["accuracy"] >= 0.93
     finally:
         live.stop()
+
+
+def test_an_imported_model_past_the_network_limits_is_refused(api):
+    wide = MLP(ModelConfig(2, (LayerSpec(4097),), 1, head="sigmoid_bce"))
+    upload = {"file": ("wide.zip", model_to_zip(wide), "application/zip")}
+    assert_error(api.post("/api/models/import", files=upload), 422, "4097 units wide", "MLP_MAX_UNITS")
+    assert_error(api.post("/api/models/import", files={"file": ("m.zip", model_to_zip(wide, ["x"]), "x")}),
+                 422, "metadata must be an object")
+    assert all(m["architecture"]["hidden"][0]["units"] != 4097 for m in api.get("/api/models").json())
