@@ -23,7 +23,8 @@ import numpy as np
 
 from .gradcheck import numerical_gradient, relative_error
 from .model import MLP, ModelConfig
-from .training import OptimizerConfig, outputs_and_loss
+from .metrics import outputs_and_loss
+from .train_config import OptimizerConfig
 
 #: Arrays with at most this many numbers are given in full ("values").
 MAX_VALUES = 1024
@@ -196,7 +197,7 @@ def trace_example(
     label : int, or float / (D_out,) for regression
         The class index (0/1 for a binary model), or the regression target.
     optimizer_name, lr, **hyperparameters
-        The optimiser for the update stage, as :class:`~mlp_engine.training.OptimizerConfig`
+        The optimiser for the update stage, as :class:`~mlp_engine.train_config.OptimizerConfig`
         takes them (``momentum``, ``beta1``, ``beta2``, ``eps``, ``rho``, ``weight_decay``);
         it starts from a fresh state (step t = 1).
     image_shape : (H, W), optional
