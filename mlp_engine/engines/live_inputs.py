@@ -144,9 +144,10 @@ class LiveInputs:
         self.engine, self.model, self.optimizer, self.order = engine, model, optimizer, order
 
     def __enter__(self) -> "LiveInputs":
-        self._stack = ExitStack()
-        self.live = self._stack.enter_context(LiveFirstLayer(self.model, self.optimizer, self.order))
-        self._stack.enter_context(self.engine)  # after: the engine trains the compact rows
+        with ExitStack() as stack:  # leaves the model whole if the engine fails to start
+            self.live = stack.enter_context(LiveFirstLayer(self.model, self.optimizer, self.order))
+            stack.enter_context(self.engine)  # after: the engine trains the compact rows
+            self._stack = stack.pop_all()
         return self
 
     def __exit__(self, *exc) -> bool:
