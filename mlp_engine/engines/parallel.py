@@ -26,9 +26,10 @@ Dropout draws the full mask on every process from identical generators and keeps
 columns, so the masks are the serial ones too.
 
 Every process makes its own copy of each batch (the shuffled order and augmentation's
-random transforms come from the seed and the epoch: :class:`~mlp_engine.batches.EpochBatches`), so the others never
-wait for process 0 to hand a batch over, only for the exchanges. Augmented batches are
-made together: each process transforms its slice of the rows into shared memory.
+random transforms come from the seed and the epoch:
+:class:`~mlp_engine.batches.EpochBatches`), so the others never wait for process 0 to hand
+a batch over, only for the exchanges. Augmented batches are made together: each process
+transforms its slice of the rows into shared memory.
 
 Each process's first layer is a :class:`~mlp_engine.engines.sparse_input.SparseInputDense`
 (it runs on one core, where skipping a batch's zero inputs pays).
