@@ -38,7 +38,8 @@ class OptimizerIn(Strict):
     beta2: FiniteFloat = Field(0.999, ge=0, lt=1, description="adam, adamw: decay of the squared-gradient average")
     eps: FiniteFloat = Field(1e-8, gt=0)
     rho: FiniteFloat = Field(0.99, ge=0, lt=1, description="rmsprop: decay of the squared-gradient average")
-    weight_decay: FiniteFloat = Field(0.0, ge=0, description="Decoupled weight decay (adamw defaults to 0.01).")
+    weight_decay: FiniteFloat | None = Field(
+        None, ge=0, description="Decoupled weight decay; null: the optimizer's default (0.01 for adamw, else 0).")
 
 
 class ScheduleIn(Strict):

@@ -16,7 +16,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from mlp_engine import MLP, Experiment, Trainer, evaluate, load_checkpoint, save_checkpoint, save_model
-from mlp_engine.parallel import processes_for
+from mlp_engine.engines import processes_for
 from mlp_engine.visualize import prediction_view
 
 # Values of the shared control flag.

@@ -9,7 +9,7 @@ What it measures
 speed
     Seconds per epoch (training loop only; median of ``--epochs-speed`` epochs, each one
     printed) of
-    - our engine: ``mlp_engine.Trainer`` on 2 processes (tensor-parallel, ``mlp_engine/parallel.py``),
+    - our engine: ``mlp_engine.Trainer`` on 2 processes (tensor-parallel, ``mlp_engine/engines/parallel.py``),
       and in one process (its BLAS on 2 threads), "ours-1proc";
     - PyTorch CPU, 2 threads, default ``torch.optim.Adam``, tensors indexed directly with a
       fresh random permutation per epoch (no DataLoader): the fair fast recipe;
@@ -62,7 +62,7 @@ if str(REPO_ROOT) not in sys.path:  # `python benchmarks/bench_mnist.py` without
     sys.path.insert(0, str(REPO_ROOT))
 
 from mlp_engine import MLP, Dataset, Experiment, LayerSpec, OptimizerConfig, Trainer, evaluate, load_dataset, preset  # noqa: E402
-from mlp_engine.live_inputs import LiveFirstLayer, input_order  # noqa: E402
+from mlp_engine.engines.live_inputs import LiveFirstLayer, input_order  # noqa: E402
 
 DEFAULT_MNIST_DIR = Path(os.environ.get("MLP_MNIST_DIR", REPO_ROOT.parent / "shared" / "data" / "mnist"))
 HIDDEN = 512
@@ -367,7 +367,7 @@ def measure_roofline(n_samples: int, live_inputs: int) -> dict:
           f"matmul floor {floor:.3f} s/epoch ({flops / floor / 1e9:.0f} GFLOP/s on average)")
     live_flops, live_floor = epoch_flops(n_samples, BATCH, live_inputs), matmul_floor(n_samples, live_inputs, show=False)
     print(f"  our Trainer skips the inputs that are zero in every training image ({784 - live_inputs} of 784, "
-          f"mlp_engine/live_inputs.py): {live_flops / 1e9:.2f} GFLOP, matmul floor {live_floor:.3f} s/epoch")
+          f"mlp_engine/engines/live_inputs.py): {live_flops / 1e9:.2f} GFLOP, matmul floor {live_floor:.3f} s/epoch")
     return {"floor": floor, "gflop": flops / 1e9}
 
 

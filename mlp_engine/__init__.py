@@ -15,7 +15,9 @@ from .model import MLP, LayerSpec, ModelConfig
 from .optimizers import OPTIMIZERS, make_optimizer
 from .schedules import SCHEDULES, make_schedule
 from .serialization import ModelFileError, load_checkpoint, load_model, model_from_zip, model_to_zip, save_checkpoint, save_model
-from .training import OptimizerConfig, ScheduleConfig, TrainConfig, Trainer, TrainResult, evaluate, train
+from .metrics import evaluate
+from .train_config import OptimizerConfig, ScheduleConfig, TrainConfig
+from .trainer import Trainer, TrainResult, train
 
 __all__ = [
     "ACTIVATIONS", "HEADS", "HEAD_FOR_TASK", "OPTIMIZERS", "SCHEDULES",

@@ -14,7 +14,7 @@ from pathlib import Path
 from .datasets import Dataset, dataset_info, load_dataset
 from .losses import HEAD_FOR_TASK
 from .model import MLP, LayerSpec, ModelConfig
-from .training import OptimizerConfig, ScheduleConfig, TrainConfig
+from .train_config import OptimizerConfig, ScheduleConfig, TrainConfig
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model import MLP
-from ..training import outputs_and_loss
+from ..metrics import outputs_and_loss
 
 #: Misclassified examples listed by :func:`evaluate_confusion`.
 MAX_MISCLASSIFIED = 100

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..gradcheck import gradient_check_example
 from ..model import MLP, ModelConfig, layer_of
-from ..training import OptimizerConfig
+from ..train_config import OptimizerConfig
 from .explanations import (ACTIVATION_NOTES, DERIVATIVES, FOCUS, LOSS_FORMULAS, NOTES, OPTIMIZER_FORMULAS,
                            OUTPUT_DELTAS, OUTPUT_FORMULAS, SATURATION, STAGE_FORMULAS)
 from .views import array_view, json_list, json_number, matrix_view, shape_strings, summarize, top_k
@@ -84,7 +84,7 @@ def trace_example(
     label : int, or float / (D_out,) for regression
         The class index (0/1 for a binary model), or the regression target.
     optimizer_name, lr, **hyperparameters
-        The optimiser for the update stage, as :class:`~mlp_engine.training.OptimizerConfig`
+        The optimiser for the update stage, as :class:`~mlp_engine.train_config.OptimizerConfig`
         takes them (``momentum``, ``beta1``, ``beta2``, ``eps``, ``rho``, ``weight_decay``);
         it starts from a fresh state (step t = 1).
     image_shape : (H, W), optional

@@ -159,7 +159,7 @@ def test_a_standardised_dataset_names_its_blank_pixel(mnist_dir):
 
 
 def test_augmented_batches_of_blank_standardised_images_stay_blank():
-    from mlp_engine.training import EpochBatches
+    from mlp_engine.batches import EpochBatches
 
     background = -0.42
     X = np.full((50, 784), background, np.float32)
@@ -206,7 +206,7 @@ def test_training_with_augment_in_inked_first_order_is_training_in_pixel_order(m
                           skip_dead_inputs=skip)
         trainer.run()
         if skip:
-            order = trainer.live_inputs
+            order = trainer.engine.order
             assert sorted(order) == list(range(784))  # a permutation: nothing dropped
             assert np.count_nonzero(data.X_train[:, order[0]]) > np.count_nonzero(data.X_train[:, order[-1]])
     for name, value in nets[False].params().items():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mlp_engine import MLP, LayerSpec, ModelConfig, OptimizerConfig, TrainConfig, Trainer
-from mlp_engine.live_inputs import input_order
+from mlp_engine.engines.live_inputs import input_order
 
 DEAD = [0, 3, 7]  # columns that are zero in every training example
 
@@ -46,7 +46,7 @@ def test_skipping_dead_inputs_gives_the_same_training(data, optimizer):
     kw = {"optimizer": OptimizerConfig(optimizer, lr=0.01), "clip_norm": 5.0}
     skipped, trainer, history = trained(data, skip=True, **kw)
     full, _, reference = trained(data, skip=False, **kw)
-    assert trainer.live_inputs.tolist() == [1, 2, 4, 5, 6]
+    assert trainer.engine.order.tolist() == [1, 2, 4, 5, 6]
     for name, value in full.params().items():
         np.testing.assert_allclose(skipped.params()[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
     for name, value in full.grads().items():
@@ -65,7 +65,7 @@ def test_skipping_dead_inputs_gives_the_same_training(data, optimizer):
                                     {"optimizer": OptimizerConfig("adam", weight_decay=0.1)}])
 def test_no_skipping_where_dead_weights_would_move(data, config):
     net, trainer, _ = trained(data, skip=True, epochs=1, **config)
-    assert trainer.live_inputs.tolist() == [1, 2, 4, 5, 6, 0, 3, 7]  # all kept, only reordered
+    assert trainer.engine.order.tolist() == [1, 2, 4, 5, 6, 0, 3, 7]  # all kept, only reordered
     assert not np.array_equal(net.dense[0].W[DEAD], model().dense[0].W[DEAD])  # decay moved them
     in_column_order, _, _ = trained(data, skip=False, epochs=1, **config)
     for name, value in in_column_order.params().items():

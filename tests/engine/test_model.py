@@ -161,24 +161,3 @@ def test_bad_inputs_say_what_to_change():
         model.predict(np.ones((0, 4)))
 
 
-def test_skipping_a_batchs_zero_inputs_gives_the_same_numbers():
-    from mlp_engine.layers import Dense
-
-    rng = np.random.default_rng(4)
-    W, b = rng.normal(size=(40, 16)), rng.normal(size=16)
-    sparse_X = rng.normal(size=(32, 40)) * (rng.random((32, 40)) > 0.97)  # ~38% of columns all zero
-    leading_run = sparse_X.copy()
-    leading_run[:, :12] = rng.normal(size=(32, 12))  # columns [0, 12) in place, the rest gathered
-    for X, skips in ((sparse_X, True), (leading_run, True), (rng.normal(size=(32, 40)), False)):
-        full, skipping = Dense("d", W.copy(), b.copy(), "tanh"), Dense("d", W.copy(), b.copy(), "tanh")
-        skipping.skip_zero_inputs = True
-        da = rng.normal(size=(32, 16))
-        np.testing.assert_allclose(skipping.forward(X, training=True), full.forward(X, training=True), rtol=1e-12)
-        assert (skipping._skip is not None) == skips  # a dense batch takes the plain path
-        skipping.backward(da.copy(), need_input_grad=False)
-        full.backward(da.copy(), need_input_grad=False)
-        np.testing.assert_allclose(skipping.dW, full.dW, rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(skipping.db, full.db, rtol=1e-12)
-        if skips:
-            zero_columns = ~X.any(axis=0)
-            assert zero_columns.sum() >= 8 and not skipping.dW[zero_columns].any()

@@ -62,7 +62,7 @@ def assert_same_training(make_model, X, y, processes=2):
 
 
 def test_sparse_inputs_take_the_same_steps(data):
-    """Each process multiplies only the batch's non-zero inputs (Dense.skip_zero_inputs)."""
+    """Each process multiplies only the batch's non-zero inputs (SparseInputDense)."""
     rng = np.random.default_rng(5)
     X = rng.normal(size=(300, 40)) * (rng.random((300, 40)) > 0.97)  # a batch of 32 leaves ~38% columns zero
     assert_same_training(lambda: MLP(ModelConfig(40, (LayerSpec(12, "relu"),), 3, dtype="float64", seed=3)),
@@ -121,6 +121,19 @@ def test_cancelling_mid_epoch_stops_the_other_processes(data):
     assert result.stop_reason == "cancelled"
     assert children() == []
     assert trainer.optimizer.t == 4 and net.predict(data[0]).shape == (300,)
+
+
+def test_a_second_run_forks_afresh_and_continues_the_training(data):
+    """The engine is entered once per run(): a run stopped after one epoch and run again
+    trains as one run of two epochs."""
+    serial, parallel = model(), model()
+    train(serial, *data, processes=1)
+    trainer = Trainer(parallel, TrainConfig(epochs=2, batch_size=32), *data, processes=2)
+    assert trainer.run(should_stop=lambda: trainer.epoch >= 1).stop_reason == "cancelled"
+    assert children() == []
+    trainer.run()
+    for name, value in serial.params().items():
+        np.testing.assert_allclose(parallel.params()[name], value, rtol=1e-9, atol=1e-11, err_msg=name)
 
 
 def children() -> list[int]:

@@ -5,8 +5,6 @@ import pytest
 
 from mlp_engine import (MLP, Experiment, LayerSpec, ModelConfig, OptimizerConfig, ScheduleConfig, TrainConfig,
                         Trainer, evaluate, load_dataset, preset, train)
-from mlp_engine.optimizers import make_optimizer
-from mlp_engine.training import clip_by_global_norm
 
 
 def run_preset(name, **overrides):
@@ -131,16 +129,6 @@ def test_schedule_sets_the_learning_rate_each_epoch(blobs):
     assert [m["lr"] for m in result.history] == pytest.approx([0.1, 0.05, 0.025])
 
 
-def test_clip_by_global_norm():
-    grads = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}
-    assert clip_by_global_norm(grads, 1.0) == pytest.approx(5.0)
-    np.testing.assert_allclose(grads["a"], [0.6, 0.0])
-    np.testing.assert_allclose(grads["b"], [[0.8]])
-    small = {"a": np.array([0.3])}
-    clip_by_global_norm(small, 1.0)
-    assert small["a"][0] == 0.3
-
-
 def test_clipping_bounds_every_step(blobs):
     X, y = blobs
     model = small_model(dtype="float64")
@@ -159,32 +147,6 @@ def test_same_seed_same_run(blobs):
     np.testing.assert_array_equal(a.params()["dense0.W"], b.params()["dense0.W"])
 
 
-def test_one_blas_thread_trains_on_the_batchs_nonzero_inputs_only(blobs):
-    """On one BLAS thread the first layer skips a batch's all-zero inputs (it pays there);
-    the run is the same, up to float rounding, as with the full matmul on two threads."""
-    from threadpoolctl import threadpool_limits
-
-    from mlp_engine.training import SerialStep
-
-    X, y = blobs
-    X = np.hstack([X, np.zeros((len(X), 4))])
-    X[:12, 2:] = 1.0  # inputs that only 12 of 600 examples use: most batches have none
-    runs = {}
-    for threads in (1, 2):
-        net = MLP(ModelConfig(X.shape[1], (LayerSpec(16, "relu"),), 3, dtype="float64", seed=0))
-        with threadpool_limits(threads):
-            with SerialStep(net, make_optimizer("sgd"), l2=0.0, clip_norm=None):
-                assert net.dense[0].skip_zero_inputs == (threads == 1)
-            skipped = []  # per batch: did the first layer leave out zero inputs?
-            train(net, X, y, TrainConfig(epochs=2, batch_size=50),
-                  on_batch=lambda _: skipped.append(net.dense[0]._skip is not None))
-        assert not net.dense[0].skip_zero_inputs  # only while training
-        assert any(skipped) == (threads == 1)
-        runs[threads] = net.params()
-    for name, value in runs[2].items():
-        np.testing.assert_allclose(runs[1][name], value, rtol=1e-10, atol=1e-12, err_msg=name)
-
-
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -200,6 +162,15 @@ def test_one_blas_thread_trains_on_the_batchs_nonzero_inputs_only(blobs):
 def test_bad_train_config_says_what_to_change(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)
+
+
+def test_an_explicit_zero_weight_decay_is_zero():
+    """Not given, weight decay is the optimizer's own default (AdamW's 0.01); 0 given is 0."""
+    assert OptimizerConfig("adamw", weight_decay=0.0).build().weight_decay == 0.0
+    assert OptimizerConfig("adamw").build().weight_decay == 0.01
+    assert OptimizerConfig("adam").build().weight_decay == 0.0
+    spec = {"optimizer": {"name": "adamw", "weight_decay": 0}}
+    assert Experiment.from_dict(spec).train_config().optimizer.build().weight_decay == 0.0
 
 
 def test_bad_data_is_refused(blobs):

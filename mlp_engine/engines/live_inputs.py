@@ -19,15 +19,22 @@ itself always keeps every row: a drawing or a test image may well have ink on th
 Whether or not dead inputs are dropped, training orders the inputs most often non-zero
 first. That is always exact (a permutation of the rows of W1 and of the columns of X), and
 it puts the pixels a batch inks in a long leading run, which the first layer multiplies in
-place when it skips a batch's zero inputs (``Dense.skip_zero_inputs``).
+place when it skips a batch's zero inputs
+(:class:`~mlp_engine.engines.sparse_input.SparseInputDense`).
+
+:class:`LiveInputs` wraps an engine (serial or tensor-parallel) so that it trains that way;
+:func:`batch_inputs` says where its batches come from.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import numpy as np
 
-from .model import MLP
-from .optimizers import Optimizer
+from ..batches import EpochBatches
+from ..model import MLP
+from ..optimizers import Optimizer
 
 
 def input_order(X: np.ndarray, drop_dead: bool) -> np.ndarray | None:
@@ -47,6 +54,19 @@ def input_order(X: np.ndarray, drop_dead: bool) -> np.ndarray | None:
 def skip_is_exact(l2: float, weight_decay: float, augment: dict | None) -> bool:
     """Whether dead inputs' weights provably never move (see the module docstring)."""
     return l2 == 0 and weight_decay == 0 and augment is None
+
+
+def batch_inputs(X: np.ndarray, order: np.ndarray | None,
+                 augment: dict | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(X_batches, pixels): the training batches are made from X_batches' rows, and with
+    augmentation, which needs whole images, their columns are put in the order ``pixels``
+    (for :class:`~mlp_engine.batches.EpochBatches`). X: (N, D); ``order`` from
+    :func:`input_order`. Without augmentation, X_batches is X[:, order], copied once."""
+    if order is None:
+        return X, None
+    if augment is None:
+        return np.ascontiguousarray(X[:, order]), None
+    return X, order
 
 
 class LiveFirstLayer:
@@ -111,3 +131,35 @@ class LiveFirstLayer:
             self.optimizer.state.pop(self.name, None)
         else:
             self.optimizer.state[self.name] = state
+
+
+class LiveInputs:
+    """Wraps an engine (:class:`~mlp_engine.engines.serial.SerialStep` or
+    :class:`~mlp_engine.engines.parallel.TensorParallel`, with the same interface) so that it
+    trains the first layer's rows of the inputs in ``order`` only (from :func:`input_order`;
+    the engine's batches must hold those columns in that order: :func:`batch_inputs`).
+    Between epochs, and after ``with``, the model holds every row."""
+
+    def __init__(self, engine, model: MLP, optimizer: Optimizer, order: np.ndarray):
+        self.engine, self.model, self.optimizer, self.order = engine, model, optimizer, order
+
+    def __enter__(self) -> "LiveInputs":
+        with ExitStack() as stack:  # leaves the model whole if the engine fails to start
+            self.live = stack.enter_context(LiveFirstLayer(self.model, self.optimizer, self.order))
+            stack.enter_context(self.engine)  # after: the engine trains the compact rows
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return self._stack.__exit__(*exc)
+
+    def begin_epoch(self, epoch: int) -> EpochBatches:
+        self.live.resume()
+        return self.engine.begin_epoch(epoch)
+
+    def step(self, batches: EpochBatches, b: int, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
+        return self.engine.step(batches, b, yb, lr)
+
+    def end_epoch(self) -> None:
+        self.engine.end_epoch()  # first: the engine's results into the compact rows
+        self.live.sync()  # then those into the full rows

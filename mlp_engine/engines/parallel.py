@@ -26,12 +26,16 @@ Dropout draws the full mask on every process from identical generators and keeps
 columns, so the masks are the serial ones too.
 
 Every process makes its own copy of each batch (the shuffled order and augmentation's
-random transforms come from the seed and the epoch: ``EpochBatches``), so the others never
-wait for process 0 to hand a batch over, only for the exchanges. Augmented batches are
-made together: each process transforms its slice of the rows into shared memory.
+random transforms come from the seed and the epoch:
+:class:`~mlp_engine.batches.EpochBatches`), so the others never wait for process 0 to hand
+a batch over, only for the exchanges. Augmented batches are made together: each process
+transforms its slice of the rows into shared memory.
+
+Each process's first layer is a :class:`~mlp_engine.engines.sparse_input.SparseInputDense`
+(it runs on one core, where skipping a batch's zero inputs pays).
 
 The other processes are forked when training starts (``with``) and joined when it ends. At
-each :meth:`TensorParallel.sync` (the Trainer calls it after every epoch) the shards are
+each :meth:`TensorParallel.end_epoch` (the Trainer calls it after every epoch) the shards are
 copied back into the model and the optimizer: between epochs, everything (checkpoints,
 statistics, validation) sees one ordinary model. Exchanges wait by spinning
 on counters in shared memory (microseconds), falling back to yielding and then sleeping
@@ -48,13 +52,16 @@ import sys
 import time
 import traceback
 from contextlib import ExitStack
+from typing import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .layers import Dense, Dropout
-from .model import MLP
-from .optimizers import Optimizer
+from ..batches import EpochBatches
+from ..layers import Dense, Dropout
+from ..model import MLP, layer_of
+from ..optimizers import Optimizer
+from .sparse_input import SparseInputDense
 
 #: Splitting pays when a step is big enough to hide the exchanges (tens of microseconds)
 #: and an epoch long enough to hide the forking and gathering (about 25 ms): at least this
@@ -125,8 +132,9 @@ class _ShardDropout:
 
 
 class _Shard:
-    """Process ``rank``'s part of the model: Dense layers over its shards, in shared
-    memory (weights and gradients), with their own optimizer whose state is shared too."""
+    """Process ``rank``'s part of the model: Dense layers over its shards (the first a
+    :class:`SparseInputDense`), in shared memory (weights and gradients), with their own
+    optimizer whose state is shared too."""
 
     def __init__(self, model: MLP, optimizer: Optimizer, processes: int, rank: int):
         self.rank = rank
@@ -140,7 +148,7 @@ class _Shard:
             drop = following.get(id(d))
             active = isinstance(drop, Dropout) and drop.rate > 0
             self.dropout.append(_ShardDropout(drop, d.W.shape[1], cols) if active else None)
-        self.hidden[0].skip_zero_inputs = True  # pays on one core (see Dense)
+        self.hidden[0] = SparseInputDense.over(self.hidden[0])  # pays on one core
         out = dense[-1]
         bias = out.b if rank == 0 else np.zeros_like(out.b)  # the output bias lives on process 0
         self.out = self._dense(out.name, out.W[self.cols[-1]], bias, out.activation.name)
@@ -168,8 +176,7 @@ class _Shard:
 
     def index(self, name: str):
         """Where parameter ``name`` of this shard sits in the full parameter."""
-        layer, kind = name.split(".")
-        l = int(layer.removeprefix("dense"))
+        l, kind = layer_of(name), name.rsplit(".", 1)[1]
         if l < len(self.cols):
             return (slice(None), self.cols[l]) if kind == "W" else self.cols[l]
         return self.cols[-1] if kind == "W" else slice(None)
@@ -182,33 +189,34 @@ class _Shard:
 class TensorParallel:
     """``with TensorParallel(...) as engine:`` runs training steps on ``processes``
     processes (this one is process 0). Same interface as the serial step: at the start of
-    each epoch ``engine.begin_epoch(epoch)``, then for each of its batches, in order,
-    ``loss, logits = engine.step(batches, b, batches.labels(b), lr)``; ``engine.sync()``
-    puts the trained shards in ``model`` and ``optimizer``.
+    each epoch ``batches = engine.begin_epoch(epoch)``, then for each of its batches, in
+    order, ``loss, logits = engine.step(batches, b, batches.labels(b), lr)``;
+    ``engine.end_epoch()`` puts the trained shards in ``model`` and ``optimizer``.
 
-    ``batches_for(epoch)`` gives an epoch's batches (an ``EpochBatches``, the same in every
-    process): the others make each batch themselves, so they never wait for process 0 to
-    hand one over; they wait only to exchange partial results, and for the next epoch.
+    ``batches_for(epoch)`` gives an epoch's batches (the same in every process): the others
+    make each batch themselves, so they never wait for process 0 to hand one over; they
+    wait only to exchange partial results, and for the next epoch.
     """
 
     def __init__(self, model: MLP, optimizer: Optimizer, *, l2: float, clip_norm: float | None,
-                 batches_for, processes: int = 2):
+                 batches_for: Callable[[int], EpochBatches], processes: int = 2):
         reason = unsupported_reason(model, processes)
         if reason:
             raise ValueError(reason)
         self.model, self.optimizer, self.P = model, optimizer, processes
         self.l2, self.clip_norm, self.head = l2, clip_norm, model.head
         self.batches_for = batches_for
-        self.steps = 0  # steps taken (each process counts its own)
-        self._synced = 0  # steps whose results are in the model
-        self._barriers = 0
         self._parent: int | None = None  # in a peer: process 0's pid
-        self.peers: list[int] = []  # in process 0: the peers' pids
-        self._exit_codes: dict[int, int] = {}
         self._stack = ExitStack()
 
     # -- set-up and tear-down -----------------------------------------------
     def __enter__(self) -> "TensorParallel":
+        """Fork the peers over shards of the model as it is now (each ``with`` afresh)."""
+        self.steps = 0  # steps taken (each process counts its own)
+        self._synced = 0  # steps whose results are in the model
+        self._barriers = 0
+        self.peers: list[int] = []  # in process 0: the peers' pids
+        self._exit_codes: dict[int, int] = {}
         model, P, batches = self.model, self.P, self.batches_for(0)
         B, dtype, widths = batches.batch_size, model.dtype, [d.W.shape[1] for d in model.dense]
         self.shards = [_Shard(model, self.optimizer, P, r) for r in range(P)]
@@ -234,7 +242,7 @@ class TensorParallel:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self.sync()
+                self.end_epoch()
         finally:
             self.control[STOP] = 1
             self._join()
@@ -243,7 +251,7 @@ class TensorParallel:
         if failed and exc_type is None:
             raise RuntimeError(f"a tensor-parallel training process failed (exit code {failed[0]})")
 
-    def sync(self) -> None:
+    def end_epoch(self) -> None:
         """Wait for every process to finish the steps process 0 has taken, then copy the shards'
         weights, gradients and optimizer state into the model and the optimizer."""
         if self._synced == self.steps:
@@ -285,11 +293,12 @@ class TensorParallel:
         optimizer.t = self.shards[0].optimizer.t
 
     # -- the step -----------------------------------------------------------
-    def begin_epoch(self, epoch: int) -> None:
-        """Let the others start on ``epoch``'s batches."""
+    def begin_epoch(self, epoch: int) -> EpochBatches:
+        """Let the others start on ``epoch``'s batches; returns them."""
         self.control[EPOCH] = epoch + 1
+        return self.batches_for(epoch)
 
-    def step(self, batches, b: int, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
+    def step(self, batches: EpochBatches, b: int, yb: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
         """One training step over all processes, on batch ``b`` of the epoch's ``batches``
         (the next one; its targets ``yb``). Returns (loss, logits (n, C))."""
         self.steps += 1
@@ -298,7 +307,7 @@ class TensorParallel:
         self.done[0] = self.steps
         return result
 
-    def _batch(self, batches, b: int, n: int, rank: int) -> np.ndarray:
+    def _batch(self, batches: EpochBatches, b: int, n: int, rank: int) -> np.ndarray:
         """Batch ``b``'s inputs xb: (n, D). Each process gathers its own copy; augmentation
         (about half an MNIST step's work) is shared out instead: each process transforms
         its slice of the rows into a shared buffer, then waits for the others'."""
