@@ -145,6 +145,9 @@ class MLP:
             is_hidden = i < len(sizes) - 2
             if is_hidden and config.dropout > 0:
                 self.layers.append(Dropout(config.dropout, rng))
+        #: What draws the dropout masks (after the initial weights): a checkpoint keeps its
+        #: state, so a resumed run goes on with the masks an unbroken one would draw.
+        self.dropout_rng = rng if config.dropout > 0 else None
 
     # -- parameters ---------------------------------------------------------
     def params(self) -> dict[str, np.ndarray]:

@@ -201,6 +201,7 @@ class Trainer:
             "history": [{k: v for k, v in m.items() if k != "layers"} for m in self.history[:-1]] + self.history[-1:],
             "best_val_loss": None if np.isinf(self.best_val_loss) else self.best_val_loss,
             "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs, "optimizer": opt_scalars,
+            "dropout_rng": None if self.model.dropout_rng is None else self.model.dropout_rng.bit_generator.state,
         }
         return arrays, scalars
 
@@ -213,6 +214,8 @@ class Trainer:
         self.best_weights = best or None
         opt = {k.removeprefix("optimizer/"): v for k, v in arrays.items() if k.startswith("optimizer/")}
         self.optimizer.load_state_dict(opt, scalars["optimizer"])
+        if self.model.dropout_rng is not None and scalars.get("dropout_rng"):  # older checkpoints have none
+            self.model.dropout_rng.bit_generator.state = scalars["dropout_rng"]
 
 
 def train(model: MLP, X, y, config: TrainConfig | None = None, **kwargs) -> TrainResult:
