@@ -63,15 +63,18 @@ export function modelLabel(model, now = new Date()) {
  * Paces calls of `send` (which returns a promise): after `request()`, `send` runs
  * as soon as no earlier call is in flight and `intervalMs` have passed since the
  * last one started. Requests made meanwhile fold into one. Returns {request, cancel}.
+ * `now` and `setTimer(fn, ms)` are the clock (the page's by default; tests pass a fake one).
  */
-export function createThrottle(send, intervalMs = 100, now = () => performance.now()) {
-  let wanted = false, inFlight = false, lastStart = -Infinity, timer = null;
+export function createThrottle(send, { intervalMs = 100, now = () => performance.now(),
+  setTimer = (fn, ms) => setTimeout(fn, ms) } = {}) {
+  let wanted = false, inFlight = false, lastStart = -Infinity, waiting = false;
 
   function pump() {
-    if (inFlight || !wanted || timer !== null) return;
+    if (inFlight || !wanted || waiting) return;
     const wait = lastStart + intervalMs - now();
     if (wait > 0) {
-      timer = setTimeout(() => { timer = null; pump(); }, wait);
+      waiting = true;
+      setTimer(() => { waiting = false; pump(); }, wait);
       return;
     }
     wanted = false;
