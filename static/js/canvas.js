@@ -120,11 +120,3 @@ export function drawDigits(canvas, images, labels, cols = 8) {
     ctx.fillText(String(labels[i]), x + 3, y + 2);
   });
 }
-
-/** Number of pixels that are not fully transparent (tests and "is anything drawn?"). */
-export function paintedPixels(canvas) {
-  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-  let n = 0;
-  for (let i = 3; i < data.length; i += 4) if (data[i]) n++;
-  return n;
-}
