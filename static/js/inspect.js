@@ -1,6 +1,6 @@
 // The inspect page: pick a model and one example, then step through its trace stage by
 // stage; beside it the numerical gradient check and the test set's confusion matrix.
-// Wiring only: api.js fetches; stages.js, gradcheck.js, confusion.js and pad.js draw.
+// Wiring only: api.js fetches; stepper.js, gradcheck.js, confusion.js and pad.js draw.
 // URL: ?model=<id>&split=test&index=<i>&stage=<name>&opt=<optimizer>&lr=<lr>
 
 import * as api from "./api.js";
@@ -10,8 +10,7 @@ import { int, pct } from "./format.js";
 import { highlightGradRows, renderGradcheck } from "./gradcheck.js";
 import { short } from "./heatmap.js";
 import { createDrawingPad, showNetworkInput } from "./pad.js";
-import { PHASES, kindOf, shapesOf, shortOf, titleOf } from "./stage_names.js";
-import { renderStage } from "./stages.js";
+import { createStepper } from "./stepper.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -21,14 +20,12 @@ const state = {
   source: "dataset", // or "draw"
   split: "test",
   index: 0,
-  drawnLabel: null,
   optimizer: { name: "sgd", lr: 0.01 },
   trace: null,
-  stage: 0,
   wantedStage: null, // a stage name to land on (from the URL or before a re-trace)
 };
 let traceSeq = 0;
-let confusion, pad;
+let confusion, pad, stepper;
 
 // -------------------------------------------------------------------------- messages
 
@@ -43,8 +40,6 @@ function pageMessage(text, link = null) {
   }
   box.hidden = !text;
 }
-
-const readout = (text) => { $("#hover-readout").textContent = text; };
 
 // -------------------------------------------------------------------------- URL
 
@@ -68,7 +63,7 @@ function writeUrl() {
     q.set("split", state.split);
     q.set("index", String(state.index));
   }
-  const stage = state.trace && state.trace.stages[state.stage];
+  const stage = stepper.stage();
   if (stage) q.set("stage", stage.name);
   q.set("opt", state.optimizer.name);
   q.set("lr", String(state.optimizer.lr));
@@ -171,24 +166,21 @@ async function runTrace() {
   const error = $("#trace-error");
   error.textContent = "";
   $("#stage").setAttribute("aria-busy", "true");
-  const keep = state.wantedStage || (state.trace && state.trace.stages[state.stage] && state.trace.stages[state.stage].name);
+  const keep = state.wantedStage || (stepper.stage() && stepper.stage().name);
   try {
     const trace = await api.trace(state.model.id, traceBody());
     if (seq !== traceSeq) return; // a newer request is on its way
     state.trace = trace;
     state.wantedStage = null;
-    const at = trace.stages.findIndex((s) => s.name === keep);
-    state.stage = at >= 0 ? at : 0;
     const stage = $("#stage");
     stage.dataset.model = state.model.id;
     stage.dataset.example = trace.source.kind === "dataset" ? `${trace.source.split}:${trace.source.index}` : trace.source.kind;
-    renderStageList();
     renderGradcheck($("#gradcheck tbody"), trace.gradient_check);
     renderResult();
     confusion.markTraced(trace.source);
     const input = trace.stages[0];
     showNetworkInput($("#pad-input"), trace.source.kind === "image" && input.image ? input.image : null);
-    showStage();
+    stepper.setTrace(trace, keep);
   } catch (err) {
     if (seq !== traceSeq) return;
     error.textContent = err.detail || String(err);
@@ -212,109 +204,6 @@ function renderResult() {
   }
   parts.push(`loss ${short(t.loss, 4)} → ${short(t.loss_after_step, 4)} after one ${state.optimizer.name} step`);
   $("#result-line").textContent = parts.join(" · ");
-}
-
-function renderStageList() {
-  const list = $("#stage-list");
-  list.replaceChildren();
-  const t = state.trace;
-  for (const phase of PHASES) {
-    const items = t.stages.map((s, i) => [s, i]).filter(([s]) => s.phase === phase);
-    if (!items.length) continue;
-    const head = document.createElement("h3");
-    head.className = `phase-head phase-${phase}`;
-    head.textContent = phase;
-    const ol = document.createElement("ol");
-    ol.start = items[0][1] + 1;
-    ol.className = "stage-items";
-    for (const [s, i] of items) {
-      const li = document.createElement("li");
-      const b = document.createElement("button");
-      b.type = "button";
-      b.dataset.i = String(i);
-      b.dataset.phase = phase;
-      b.className = "stage-item";
-      const name = document.createElement("span");
-      name.className = "stage-name";
-      name.textContent = s.name === "loss_after_step" ? "loss after" : s.name;
-      const desc = document.createElement("span");
-      desc.className = "stage-desc";
-      desc.textContent = shortOf(s, t);
-      b.append(name, desc);
-      b.setAttribute("aria-label", `${i + 1}: ${titleOf(s, t)}`);
-      li.append(b);
-      ol.append(li);
-    }
-    list.append(head, ol);
-  }
-}
-
-function showStage() {
-  const t = state.trace;
-  if (!t) return;
-  const i = state.stage, stage = t.stages[i], n = t.stages.length;
-  const panel = $("#stage");
-  panel.dataset.stage = stage.name;
-  panel.dataset.phase = stage.phase;
-  panel.dataset.index = String(i);
-  panel.dataset.kind = kindOf(stage, t);
-  $("#stage-title").textContent = titleOf(stage, t);
-  const badge = $("#stage-phase");
-  badge.textContent = stage.phase;
-  badge.dataset.phase = stage.phase;
-  $("#stage-formula").textContent = stage.formula;
-  $("#stage-shapes").textContent = shapesOf(stage);
-  const kind = kindOf(stage, t);
-  const shownInBody = ["z", "dW", "dz", "update"].includes(kind) || (kind === "a" && stage.activation === "relu");
-  const noteText = shownInBody ? "" : (stage.note || "");
-  $("#stage-note").textContent = noteText;
-  $("#stage-note").hidden = !$("#stage-note").textContent;
-  readout("Hover over a heat map or a bar, or focus one and use the arrow keys, for exact values.");
-  renderStage($("#stage-body"), stage, t, { readout, features: datasetInfo().feature_names });
-  $("#stage-count").textContent = `${i + 1} of ${n}`;
-  const progress = $("#stage-progress");
-  progress.max = n;
-  progress.value = i + 1;
-  progress.setAttribute("aria-valuetext", `stage ${i + 1} of ${n}: ${stage.name}, ${stage.phase}`);
-  for (const b of document.querySelectorAll("#stage-list .stage-item")) {
-    const k = Number(b.dataset.i);
-    b.classList.toggle("done", k < i);
-    if (k === i) b.setAttribute("aria-current", "step");
-    else b.removeAttribute("aria-current");
-  }
-  const current = document.querySelector("#stage-list [aria-current=step]");
-  if (current) reveal(current);
-  for (const b of document.querySelectorAll("#prev-stage, .stage-prev")) b.disabled = i === 0;
-  for (const b of document.querySelectorAll("#next-stage, .stage-next")) b.disabled = i === n - 1;
-  $("#stage-status").textContent = `Stage ${i + 1} of ${n}, ${stage.phase}: ${titleOf(stage, t)}`;
-  highlightGradRows($("#gradcheck tbody"), stage.param);
-  writeUrl();
-}
-
-/** Scroll the stage list (not the window) so the current item shows: sideways in the phone's
- *  strip, up and down in the desktop's side column. */
-function reveal(item) {
-  const ir = item.getBoundingClientRect();
-  const strip = $("#stage-list");
-  if (strip.scrollWidth > strip.clientWidth) {
-    const sr = strip.getBoundingClientRect();
-    strip.scrollLeft += (ir.left - sr.left) - (sr.width - ir.width) / 2;
-  }
-  const side = document.querySelector(".inspect-side");
-  if (side.scrollHeight > side.clientHeight) {
-    const r = side.getBoundingClientRect();
-    if (ir.top < r.top) side.scrollTop -= r.top - ir.top + 8;
-    else if (ir.bottom > r.bottom) side.scrollTop += ir.bottom - r.bottom + 8;
-  }
-}
-
-function go(i) {
-  if (!state.trace) return;
-  const n = state.trace.stages.length;
-  const next = Math.max(0, Math.min(n - 1, i));
-  if (next === state.stage) return;
-  state.stage = next;
-  showStage();
 }
 
 // -------------------------------------------------------------------------- drawing pad
@@ -370,27 +259,12 @@ function wire() {
     state.optimizer.lr = lr;
     runTrace();
   });
-  for (const b of document.querySelectorAll("#prev-stage, .stage-prev")) b.addEventListener("click", () => go(state.stage - 1));
-  for (const b of document.querySelectorAll("#next-stage, .stage-next")) b.addEventListener("click", () => go(state.stage + 1));
-  $("#stage-list").addEventListener("click", (e) => {
-    const b = e.target.closest(".stage-item");
-    if (b) go(Number(b.dataset.i));
-  });
-  document.addEventListener("keydown", (e) => {
-    if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
-    const t = e.target;
-    if (t.closest && t.closest("input, select, textarea, [contenteditable=true], canvas")) return;
-    const moves = { ArrowRight: () => go(state.stage + 1), ArrowLeft: () => go(state.stage - 1),
-      Home: () => go(0), End: () => go(Infinity) };
-    if (moves[e.key] && state.trace) {
-      e.preventDefault();
-      moves[e.key]();
-    }
-  });
-  let resizeTimer = null;
-  window.addEventListener("resize", () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => { if (state.trace) renderStage($("#stage-body"), state.trace.stages[state.stage], state.trace, { readout, features: datasetInfo().feature_names }); }, 200);
+  stepper = createStepper({
+    features: () => datasetInfo().feature_names,
+    onShow(stage) {
+      highlightGradRows($("#gradcheck tbody"), stage.param);
+      writeUrl();
+    },
   });
   setupPad();
   confusion = createConfusionPanel({
