@@ -5,6 +5,8 @@
 // Strokes are kept as point lists in the canvas's own pixels (280x280), so Undo drops
 // the last one and repaints the rest.
 
+import { paintInk } from "./canvas.js";
+
 const INK = "#0f172a";
 
 /**
@@ -136,17 +138,7 @@ export function showNetworkInput(canvas, image) {
   const H = image.length, W = image[0].length;
   if (canvas.width !== W || canvas.height !== H) { canvas.width = W; canvas.height = H; }
   const img = ctx.createImageData(W, H);
-  let ink = 0;
-  for (let r = 0; r < H; r++) {
-    for (let c = 0; c < W; c++) {
-      const v = Math.min(1, Math.max(0, image[r][c]));
-      ink += v;
-      const g = 255 - Math.round(255 * v); // dark ink on white, as the dataset preview
-      const o = 4 * (r * W + c);
-      img.data[o] = img.data[o + 1] = img.data[o + 2] = g;
-      img.data[o + 3] = 255;
-    }
-  }
+  const ink = paintInk(img, image);
   ctx.putImageData(img, 0, 0);
   canvas.dataset.drawn = "true";
   canvas.dataset.ink = ink.toFixed(2);
