@@ -209,7 +209,12 @@ function renderResult() {
 // -------------------------------------------------------------------------- drawing pad
 
 function setupPad() {
-  pad = createDrawingPad($("#pad"), { onChange: () => { $("#undo-pad").disabled = $("#clear-pad").disabled = pad.isEmpty(); } });
+  pad = createDrawingPad($("#pad"), {
+    onChange() {
+      $("#undo-pad").disabled = $("#clear-pad").disabled = pad.isEmpty();
+      showNetworkInput($("#pad-input"), null); // it showed the drawing as last traced
+    },
+  });
   $("#undo-pad").addEventListener("click", pad.undo);
   $("#clear-pad").addEventListener("click", pad.clear);
   $("#trace-drawing").addEventListener("click", () => {

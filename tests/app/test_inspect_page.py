@@ -201,6 +201,7 @@ def test_mnist_step_through_and_confusion(page, trained, mnist_model):
     # Undo takes the stroke away; tracing an empty pad asks for a drawing first.
     page.click("#undo-pad")
     expect(page.locator("#pad")).to_have_attribute("data-strokes", "0")
+    expect(page.locator("#pad-input")).to_have_attribute("data-drawn", "false")
     assert page.eval_on_selector("#pad", PAINTED) == 0
     page.click("#trace-drawing")
     expect(page.locator("#trace-error")).to_have_text("Draw a digit on the pad first.")
