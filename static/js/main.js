@@ -229,7 +229,7 @@ async function main() {
   runList = createRunList({
     list: $("run-list"), errorLine: $("runs-error"), compareBox: $("compare"), compareEl: $("compare-chart"), refreshButton: $("refresh-runs"),
   }, { datasetInfo: builder.datasetInfo, onOpen: (id) => openRun(id), logScale: state.ui.logScale });
-  draw = createDrawPanel($("draw"), { presets, onRunChange: () => runList.refresh() });
+  draw = createDrawPanel($("draw"), { presets, mnist: builder.datasetInfo("mnist"), onRunChange: () => runList.refresh() });
 
   builder.render();
   if (fresh) builder.showPreset("xor");
