@@ -85,3 +85,24 @@ def test_inspect_page_shows_names_as_text(page, server, api, mnist_dir):
     expect(page.locator("#result-line")).to_contain_text(f"label {CLASSES[1]}")
     assert_no_script_ran(page, dialogs)
     expect(page.locator("#pad-input")).to_have_attribute("data-drawn", "true")
+
+
+def test_every_string_of_an_imported_model_is_text(page, server, api):
+    """A 2-input model whose every string (name, dataset, classes, feature names, description)
+    is a payload: the inspect page lists it, and its dataset cannot be loaded, so the page
+    shows the server's error details, which quote the payload."""
+    model = MLP(ModelConfig(2, (LayerSpec(4, "tanh"),), 2, seed=0))
+    dataset = {"name": PAYLOAD, "task": "multiclass", "classes": [PAYLOAD, f"<script>window.__xss=2</script>"],
+               "input_shape": [2], "feature_names": [PAYLOAD, PAYLOAD], "description": PAYLOAD}
+    blob = model_to_zip(model, {"name": NAME, "dataset": PAYLOAD, "metrics": {"test": {"accuracy": 0.5}, "dataset": dataset}})
+    response = api.post("/api/models/import", files={"file": ("m.zip", blob, "application/zip")})
+    assert response.status_code == 201, response.text
+    model_id = response.json()["id"]
+    dialogs = trap(page)
+    page.console.allow(r"status of (4\d\d|500)")
+    page.goto(f"{server.url}/inspect?model={model_id}")
+    page.wait_for_selector("#main[data-ready=true]")
+    expect(page.locator("#model option")).to_have_text([f"{NAME} · {model_id}"])
+    expect(page.locator("#trace-error")).to_contain_text(PAYLOAD)  # "the dataset '<img ...>' is not available"
+    expect(page.locator("#confusion-message")).to_contain_text(PAYLOAD)
+    assert_no_script_ran(page, dialogs)
