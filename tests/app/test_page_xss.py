@@ -92,7 +92,7 @@ def test_every_string_of_an_imported_model_is_text(page, server, api):
     is a payload: the inspect page lists it, and its dataset cannot be loaded, so the page
     shows the server's error details, which quote the payload."""
     model = MLP(ModelConfig(2, (LayerSpec(4, "tanh"),), 2, seed=0))
-    dataset = {"name": PAYLOAD, "task": "multiclass", "classes": [PAYLOAD, f"<script>window.__xss=2</script>"],
+    dataset = {"name": PAYLOAD, "task": "multiclass", "classes": [PAYLOAD, "<script>window.__xss=2</script>"],
                "input_shape": [2], "feature_names": [PAYLOAD, PAYLOAD], "description": PAYLOAD}
     blob = model_to_zip(model, {"name": NAME, "dataset": PAYLOAD, "metrics": {"test": {"accuracy": 0.5}, "dataset": dataset}})
     response = api.post("/api/models/import", files={"file": ("m.zip", blob, "application/zip")})
