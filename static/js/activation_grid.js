@@ -3,11 +3,54 @@
 // Hover or tap a cell for its value.
 
 import { el } from "./dom.js";
-import { gridShape, heatColor, layerStats } from "./digits.js";
 import { int, num } from "./format.js";
 
 const MAX_CELL = 18;  // px: the largest cell
 const MIN_CELL = 4;
+
+/** Rows x columns for `n` units, about twice as wide as tall, filling whole rows
+ *  when a divisor is near (512 -> 16 x 32, 256 -> 16 x 16, 100 -> 10 x 10). */
+function gridShape(n) {
+  if (n <= 0) return { rows: 0, cols: 0 };
+  const ideal = Math.sqrt(2 * n);
+  let best = null;
+  for (let c = Math.max(1, Math.floor(ideal * 0.7)); c <= Math.ceil(ideal * 1.45); c++) {
+    if (n % c === 0 && (best === null || Math.abs(c - ideal) < Math.abs(best - ideal))) best = c;
+  }
+  const cols = Math.min(n, best ?? Math.ceil(ideal));
+  return { rows: Math.ceil(n / cols), cols };
+}
+
+const lerp = (a, b, t) => a + (b - a) * t;
+function ramp(stops, t) {
+  t = Math.max(0, Math.min(1, t));
+  const x = t * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
+  const f = x - i;
+  return stops[i].map((v, ch) => Math.round(lerp(v, stops[i + 1][ch], f)));
+}
+
+// 0 -> near white, 1 -> dark red: "how hard this unit fires".
+const FIRE = [[248, 250, 252], [254, 215, 170], [249, 115, 22], [194, 65, 12], [124, 45, 18]];
+// Negative outputs (tanh, leaky ReLU, GELU dips): blue.
+const COLD = [[248, 250, 252], [191, 219, 254], [59, 130, 246], [30, 58, 138]];
+
+/** The colour [r, g, b] of one output `v` on a scale whose ends are ±`max`. */
+function heatColor(v, max) {
+  if (!(max > 0) || !Number.isFinite(v)) return FIRE[0];
+  return v >= 0 ? ramp(FIRE, v / max) : ramp(COLD, -v / max);
+}
+
+/** {min, max, active}: the layer's range and how many units output more than 0. */
+function layerStats(values) {
+  let min = Infinity, max = -Infinity, active = 0;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v > 1e-6) active++;
+  }
+  return { min, max, active };
+}
 
 /**
  * Heat maps in `box`, one figure per hidden layer.

@@ -7,11 +7,11 @@
 
 import { createActivationGrids } from "./activation_grid.js";
 import * as api from "./api.js";
-import { createThrottle, modelLabel } from "./digits.js";
 import { el } from "./dom.js";
 import { ACTIVE, pct, runLabel, widths } from "./format.js";
 import { createDrawingPad, showNetworkInput } from "./pad.js";
 import { followRun } from "./run_follower.js";
+import { createThrottle } from "./throttle.js";
 
 const PREDICT_INTERVAL_MS = 100;
 const BLANK_HINT = "Draw a digit in the box: the network guesses as you draw.";
@@ -20,6 +20,20 @@ const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 /** The quick model: the mnist-default preset (GET /api/presets) with fewer epochs (see trainHint). */
 const QUICK_PRESET = "mnist-default";
 const QUICK_EPOCHS = 2;
+
+/** "mnist 784-512-10 · 97.1% test · 14:05" for the picker. */
+function modelLabel(model, now = new Date()) {
+  const acc = model.metrics && model.metrics.test && model.metrics.test.accuracy;
+  const when = new Date(model.created_at * 1000);
+  const sameDay = when.toDateString() === now.toDateString();
+  const time = sameDay
+    ? when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+    : when.toLocaleDateString([], { month: "short", day: "numeric" });
+  const parts = [model.name];
+  if (typeof acc === "number") parts.push(`${(100 * acc).toFixed(1)}% test`);
+  parts.push(time);
+  return parts.join(" · ");
+}
 
 /**
  * root: the #draw section of templates/_draw.html.

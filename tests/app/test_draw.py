@@ -265,11 +265,11 @@ def test_one_click_quick_model_then_new_models_appear(page, server, mnist_dir):
 
 # -- the throttle, on a fake clock ---------------------------------------------------------------
 
-# Drives static/js/digits.js's createThrottle with a fake clock: `requests` (ms) are the pen's
+# Drives static/js/throttle.js with a fake clock: `requests` (ms) are the pen's
 # moves, each send's response comes `latency` ms later, `cancel_at` (ms) clears the drawing.
 # Returns the clock's time at each send and the most sends ever in flight at once.
 THROTTLE_ON_FAKE_CLOCK = """async ({ interval, latency, requests, cancelAt }) => {
-  const { createThrottle } = await import("/static/js/digits.js");
+  const { createThrottle } = await import("/static/js/throttle.js");
   let t = 0, order = 0;
   const queue = [];  // {time, order, fn}: the fake clock's timers
   const schedule = (time, fn) => queue.push({ time, order: order++, fn });
