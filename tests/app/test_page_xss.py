@@ -55,7 +55,7 @@ def test_draw_panel_shows_class_names_as_text(page, server, api):
     open_page(page, server.url + "/")
     expect(page.locator("#draw")).to_have_attribute("data-state", "ready")
     expect(page.locator("#draw-model")).to_have_value(model_id)
-    expect(page.locator("#draw-model option")).to_contain_text(NAME)
+    expect(page.locator(f"#draw-model option[value='{model_id}']")).to_contain_text(NAME)
     expect(page.locator("#draw-probs .prob-digit")).to_have_text(CLASSES)
     vertical_line(page)  # the prediction's label is a class name too
     page.wait_for_function("() => document.querySelector('#draw').dataset.predicted === 'true'")
@@ -69,7 +69,7 @@ def test_inspect_page_shows_names_as_text(page, server, api, mnist_dir):
     dialogs = trap(page)
     page.goto(f"{server.url}/inspect?model={model_id}&split=test&index=0&stage=output")
     page.wait_for_selector("#main[data-ready=true]")
-    expect(page.locator("#model option")).to_have_text([f"{NAME} · {model_id}"])
+    expect(page.locator(f"#model option[value='{model_id}']")).to_have_text(f"{NAME} · {model_id}")
     expect(page.locator("#draw-label option")).to_have_text(CLASSES)
     expect(page.locator("#stage")).to_have_attribute("data-stage", "output")
     expect(page.locator("#prob-bars .bar-label")).to_have_text(CLASSES)
@@ -102,7 +102,7 @@ def test_every_string_of_an_imported_model_is_text(page, server, api):
     page.console.allow(r"status of (4\d\d|500)")
     page.goto(f"{server.url}/inspect?model={model_id}")
     page.wait_for_selector("#main[data-ready=true]")
-    expect(page.locator("#model option")).to_have_text([f"{NAME} · {model_id}"])
+    expect(page.locator(f"#model option[value='{model_id}']")).to_have_text(f"{NAME} · {model_id}")
     expect(page.locator("#trace-error")).to_contain_text(PAYLOAD)  # "the dataset '<img ...>' is not available"
     expect(page.locator("#confusion-message")).to_contain_text(PAYLOAD)
     assert_no_script_ran(page, dialogs)
