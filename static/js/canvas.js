@@ -9,6 +9,19 @@ export function classColor(k, nClasses) {
   return nClasses <= 2 ? BINARY[k % 2] : TABLEAU[k % TABLEAU.length];
 }
 
+/** One legend item per class: a swatch of its colour and its name (as text). */
+export function classLegend(classes) {
+  return classes.map((name, k) => {
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = classColor(k, classes.length);
+    const item = document.createElement("span");
+    item.className = "swatch-item";
+    item.append(swatch, ` ${name}`);
+    return item;
+  });
+}
+
 export function hexToRgb(hex) {
   const n = parseInt(hex.slice(1), 16);
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];

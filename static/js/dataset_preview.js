@@ -3,7 +3,7 @@
 // regression as points and its trend, anything else as a table of rows.
 
 import * as api from "./api.js";
-import { classColor, drawAxes, drawDigits, drawPoints, fitCanvas, frame, span } from "./canvas.js";
+import { classLegend, drawAxes, drawDigits, drawPoints, fitCanvas, frame, span } from "./canvas.js";
 import { el } from "./dom.js";
 import { int } from "./format.js";
 
@@ -93,9 +93,7 @@ function legend(info, kind, n) {
   // The server sends at most PREVIEW_POINTS: say when the picture is a sample.
   const points = `${n} training points${n >= PREVIEW_POINTS ? " (a random sample)" : ""}`;
   if (kind === "line") return [`${points}: y against x.`];
-  const items = info.classes.map((name, k) => el("span", { class: "swatch-item" },
-    el("span", { class: "swatch", style: `background:${classColor(k, info.classes.length)}` }), ` ${name}`));
-  return [`${points}. `, ...items];
+  return [`${points}. `, ...classLegend(info.classes)];
 }
 
 function previewTable(samples, info) {
