@@ -3,7 +3,7 @@
 // map under the training points (as TensorFlow Playground); for a 1-D
 // regression the fitted curve over the points.
 
-import { classColor, drawAxes, drawPoints, fitCanvas, frame, hexToRgb, span } from "./canvas.js";
+import { classColor, classLegend, drawAxes, drawPoints, fitCanvas, frame, hexToRgb, span } from "./canvas.js";
 
 const MARGIN = { left: 30, right: 8, top: 8, bottom: 16 };
 
@@ -96,15 +96,7 @@ export function createBoundary({ canvas, epochLabel, legend, title }) {
       title.textContent = info.task === "regression" ? "Fitted curve" : "Decision boundary";
       legend.replaceChildren(...(info.task === "regression"
         ? ["Dots: training points. Orange: what the network predicts."]
-        : ["Background: predicted class (paler = less sure). Dots: training points. ", ...info.classes.map((name, k) => {
-          const item = document.createElement("span");
-          item.className = "swatch-item";
-          const sw = document.createElement("span");
-          sw.className = "swatch";
-          sw.style.background = classColor(k, info.classes.length);
-          item.append(sw, ` ${name}`);
-          return item;
-        })]));
+        : ["Background: predicted class (paler = less sure). Dots: training points. ", ...classLegend(info.classes)]));
       draw();
     },
     /** The training points, from GET /api/datasets/{name}/samples. */

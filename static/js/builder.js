@@ -2,9 +2,10 @@
 // diagram) and hyperparameters. It reads and writes state.spec; the page is told
 // of every change through onChange().
 
-import * as api from "./api.js";
-import { classColor, drawAxes, drawDigits, drawPoints, fitCanvas, frame, span } from "./canvas.js";
+import { createDatasetPreview } from "./dataset_preview.js";
+import { el } from "./dom.js";
 import { HEAD, int, widths } from "./format.js";
+import { drawNetworkDiagram } from "./network_diagram.js";
 import { fillSpec, getPath, setPath, state } from "./state.js";
 
 /** Display names of the presets from GET /api/presets (others use their description's title). */
@@ -29,21 +30,6 @@ const PARAM_FIELDS = {
 };
 
 const PRESET_HINT = "Fills in the dataset, network and training settings from the course.";
-const MAX_NODES = 8; // nodes drawn per layer in the diagram
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  node.append(...children);
-  return node;
-}
-
-/** Points drawn in a 2-D or 1-D dataset's preview. */
-const PREVIEW_POINTS = 300;
 
 const pathId = (path) => `f-${path.replaceAll(".", "-")}`;
 
@@ -66,8 +52,9 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
   const byName = Object.fromEntries(datasets.map((d) => [d.name, d]));
   const $ = (sel) => form.querySelector(sel);
   const presetSelect = document.getElementById("preset");
-  let previewTimer = null;
-  let previewToken = 0;
+  const preview = createDatasetPreview($("#dataset-preview"), $("#dataset-preview-caption"),
+    () => ({ info: byName[state.spec.dataset], params: state.spec.dataset_params, seed: state.spec.seed }));
+  const schedulePreview = preview.schedule;
 
   // -- static choices ------------------------------------------------------
   for (const select of form.querySelectorAll("select[data-choices]")) {
@@ -241,135 +228,7 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
     }
     $("#param-total").textContent = Number.isNaN(total) ? "?" : int(total);
     $("#param-total").dataset.total = String(total);
-    drawDiagram(ws, info);
-  }
-
-  function drawDiagram(ws, info) {
-    const svg = $("#network-diagram");
-    const NS = "http://www.w3.org/2000/svg";
-    const counts = ws.map((n) => (Number.isInteger(n) && n > 0 ? n : 0));
-    const tallest = Math.max(1, ...counts.map((n) => Math.min(n, MAX_NODES)));
-    const step = 18, top = 12, bottom = 34, r = 6;
-    const W = 360, H = top + bottom + step * tallest;
-    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-    svg.replaceChildren();
-    const acts = ["input", ...state.spec.layers.map((l) => l.activation), HEAD[info.task]];
-    const cols = counts.map((count, c) => {
-      const shown = count > MAX_NODES ? MAX_NODES - 1 : count;
-      const x = 24 + (c * (W - 48)) / Math.max(1, ws.length - 1);
-      const y0 = top + (H - top - bottom - step * (shown - 1 + (count > shown ? 1 : 0))) / 2;
-      return { x, count, shown, ys: Array.from({ length: shown }, (_, k) => y0 + k * step), more: count > shown ? y0 + shown * step : null };
-    });
-    const add = (tag, attrs, text) => {
-      const node = document.createElementNS(NS, tag);
-      for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-      if (text !== undefined) node.textContent = text;
-      svg.append(node);
-      return node;
-    };
-    for (let c = 1; c < cols.length; c++) {
-      for (const ya of cols[c - 1].ys) for (const yb of cols[c].ys) {
-        add("line", { x1: cols[c - 1].x, y1: ya, x2: cols[c].x, y2: yb, class: "edge" });
-      }
-    }
-    cols.forEach((col, c) => {
-      const kind = c === 0 ? "in" : c === cols.length - 1 ? "out" : "hidden";
-      for (const y of col.ys) add("circle", { cx: col.x, cy: y, r, class: `node ${kind}` });
-      if (col.more !== null) add("text", { x: col.x, y: col.more + 4, class: "more", "text-anchor": "middle" }, `…${col.count}`);
-      add("text", { x: col.x, y: H - 18, class: "col-label", "text-anchor": "middle" }, String(col.count || "?"));
-      add("text", { x: col.x, y: H - 5, class: "col-act", "text-anchor": "middle" }, acts[c] || "");
-    });
-    svg.setAttribute("aria-label", `Network diagram: ${ws.join(" → ")} units`);
-  }
-
-  // -- dataset preview ----------------------------------------------------------
-  function schedulePreview(delay) {
-    clearTimeout(previewTimer);
-    previewTimer = setTimeout(loadPreview, delay);
-  }
-
-  async function loadPreview() {
-    const token = ++previewToken;
-    const info = byName[state.spec.dataset];
-    const box = $("#dataset-preview");
-    const caption = $("#dataset-preview-caption");
-    if (!info) return;
-    if (!info.available) {
-      box.replaceChildren(el("p", { class: "muted", text: info.error || "This dataset is not available on this server." }));
-      caption.textContent = "";
-      return;
-    }
-    const kind = previewKind(info);
-    const n = kind === "digits" ? 16 : kind === "table" ? 8 : PREVIEW_POINTS;
-    let samples;
-    try {
-      samples = await api.getSamples(info.name, n, state.spec.dataset_params, state.spec.seed);
-    } catch (err) {
-      if (token === previewToken) box.replaceChildren(el("p", { class: "error", text: `No preview: ${err.detail}` }));
-      return;
-    }
-    if (token !== previewToken) return; // a newer preview was asked for
-    box.dataset.kind = kind;
-    if (kind === "digits") {
-      const canvas = el("canvas", { role: "img", "aria-label": `${samples.X.length} example digits with their labels` });
-      box.replaceChildren(canvas);
-      drawDigits(canvas, samples.X, samples.y.map((k) => samples.classes[k] ?? k), 8);
-      caption.textContent = `${samples.X.length} of ${int(info.train_size)} training images, with their labels.`;
-    } else if (kind === "scatter" || kind === "line") {
-      const canvas = el("canvas", { role: "img", "aria-label": `Scatter plot of ${samples.X.length} training points` });
-      box.replaceChildren(canvas);
-      drawPreviewPlot(canvas, samples, info, kind);
-      caption.replaceChildren(...legend(info, kind, samples.X.length));
-    } else {
-      box.replaceChildren(previewTable(samples, info));
-      caption.textContent = `${samples.X.length} of ${int(info.train_size)} training rows.`;
-    }
-  }
-
-  function drawPreviewPlot(canvas, samples, info, kind) {
-    const { ctx, w, h } = fitCanvas(canvas, 0.6);
-    const margin = { left: 30, right: 8, top: 8, bottom: 16 };
-    if (kind === "scatter") {
-      const f = frame(w, h, span(samples.X.map((p) => p[0])), span(samples.X.map((p) => p[1])), margin);
-      drawPoints(ctx, f, samples.X.map((p, i) => [p[0], p[1], samples.y[i]]), { nClasses: info.classes.length, radius: 3 });
-      drawAxes(ctx, f);
-    } else {
-      const pts = samples.X.map((p, i) => [p[0], samples.y[i][0]]).sort((a, b) => a[0] - b[0]);
-      const f = frame(w, h, span(pts.map((p) => p[0]), 0.02), span(pts.map((p) => p[1])), margin);
-      drawPoints(ctx, f, pts.map(([x, y]) => [x, y, 0]), { regression: true, radius: 2 });
-      // the trend: a moving average over neighbouring points
-      const k = Math.max(1, Math.round(pts.length / 25));
-      ctx.beginPath();
-      pts.forEach(([x], i) => {
-        const win = pts.slice(Math.max(0, i - k), i + k + 1);
-        const y = win.reduce((acc, p) => acc + p[1], 0) / win.length;
-        if (i) ctx.lineTo(f.x(x), f.y(y)); else ctx.moveTo(f.x(x), f.y(y));
-      });
-      ctx.strokeStyle = "#2563eb";
-      ctx.lineWidth = 2;
-      ctx.stroke();
-      drawAxes(ctx, f);
-    }
-  }
-
-  function legend(info, kind, n) {
-    // The server sends at most PREVIEW_POINTS: say when the picture is a sample.
-    const points = `${n} training points${n >= PREVIEW_POINTS ? " (a random sample)" : ""}`;
-    if (kind === "line") return [`${points}: y against x.`];
-    const items = info.classes.map((name, k) => el("span", { class: "swatch-item" },
-      el("span", { class: "swatch", style: `background:${classColor(k, info.classes.length)}` }), ` ${name}`));
-    return [`${points}. `, ...items];
-  }
-
-  function previewTable(samples, info) {
-    const names = samples.feature_names.length ? samples.feature_names : samples.X[0].map((_, j) => `x${j + 1}`);
-    const oneHot = samples.X.every((row) => row.every((v) => v === 0 || v === 1));
-    const head = el("tr", {}, el("th", { scope: "col", text: "label" }), ...names.map((name) => el("th", { scope: "col", text: name })));
-    const rows = samples.X.map((row, i) => el("tr", {},
-      el("th", { scope: "row", text: info.task === "regression" ? String(samples.y[i]) : String(samples.classes[samples.y[i]] ?? samples.y[i]) }),
-      ...row.map((v) => el("td", { class: oneHot && v ? "num on" : "num", text: String(Number(v.toFixed(2))) }))));
-    return el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Example rows" },
-      el("table", { class: "preview-table" }, el("thead", {}, head), el("tbody", {}, ...rows)));
+    drawNetworkDiagram($("#network-diagram"), ws, ["input", ...state.spec.layers.map((l) => l.activation), HEAD[info.task]]);
   }
 
   // -- errors -------------------------------------------------------------------
@@ -454,11 +313,4 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
   }
 
   return { render, showErrors, clearErrors, redrawPreview, showPreset, datasetInfo: (name) => byName[name] };
-}
-
-function previewKind(info) {
-  if (info.input_shape.length === 2) return "digits";
-  if (info.n_features === 2 && info.task !== "regression") return "scatter";
-  if (info.n_features === 1 && info.task === "regression") return "line";
-  return "table";
 }

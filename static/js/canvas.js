@@ -1,5 +1,5 @@
-// Canvas helpers shared by the dataset preview and the decision boundary:
-// sharp drawing on high-DPI screens, class colours, scatter plots, digit tiles.
+// Canvas helpers shared by the dataset preview, the decision boundary and the drawing pad:
+// sharp drawing on high-DPI screens, class colours, scatter plots, digit images.
 
 /** Class colours: orange/blue for two classes (as TensorFlow Playground), Tableau 10 beyond. */
 const BINARY = ["#f59322", "#0877bd"];
@@ -7,6 +7,19 @@ const TABLEAU = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948
 
 export function classColor(k, nClasses) {
   return nClasses <= 2 ? BINARY[k % 2] : TABLEAU[k % TABLEAU.length];
+}
+
+/** One legend item per class: a swatch of its colour and its name (as text). */
+export function classLegend(classes) {
+  return classes.map((name, k) => {
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = classColor(k, classes.length);
+    const item = document.createElement("span");
+    item.className = "swatch-item";
+    item.append(swatch, ` ${name}`);
+    return item;
+  });
 }
 
 export function hexToRgb(hex) {
@@ -102,14 +115,7 @@ export function drawDigits(canvas, images, labels, cols = 8) {
   const img = tctx.createImageData(W, H);
   ctx.imageSmoothingEnabled = false;
   images.forEach((rowsOfPixels, i) => {
-    for (let r = 0; r < H; r++) {
-      for (let c = 0; c < W; c++) {
-        const v = 255 - Math.round(255 * Math.min(1, Math.max(0, rowsOfPixels[r][c])));
-        const o = 4 * (r * W + c);
-        img.data[o] = img.data[o + 1] = img.data[o + 2] = v;
-        img.data[o + 3] = 255;
-      }
-    }
+    paintInk(img, rowsOfPixels);
     tctx.putImageData(img, 0, 0);
     const x = (i % cols) * cell, y = Math.floor(i / cols) * cell;
     ctx.drawImage(tile, x + 1, y + 1, cell - 2, cell - 2);
@@ -121,10 +127,22 @@ export function drawDigits(canvas, images, labels, cols = 8) {
   });
 }
 
-/** Number of pixels that are not fully transparent (tests and "is anything drawn?"). */
-export function paintedPixels(canvas) {
-  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-  let n = 0;
-  for (let i = 3; i < data.length; i += 4) if (data[i]) n++;
-  return n;
+/**
+ * Write `rows` ((H, W) values in [0, 1], 1 = ink) into `img` (an ImageData W x H) as dark
+ * ink on white, as MNIST digits are shown. Returns the ink: the sum of the clamped values.
+ */
+export function paintInk(img, rows) {
+  const H = rows.length, W = rows[0].length;
+  let ink = 0;
+  for (let r = 0; r < H; r++) {
+    for (let c = 0; c < W; c++) {
+      const v = Math.min(1, Math.max(0, rows[r][c]));
+      ink += v;
+      const g = 255 - Math.round(255 * v);
+      const o = 4 * (r * W + c);
+      img.data[o] = img.data[o + 1] = img.data[o + 2] = g;
+      img.data[o + 3] = 255;
+    }
+  }
+  return ink;
 }

@@ -7,8 +7,9 @@ import { createBoundary } from "./boundary.js";
 import { createBuilder } from "./builder.js";
 import { createRunCharts } from "./charts.js";
 import { createDrawPanel } from "./draw.js";
-import { ACTIVE, TERMINAL, duration, int, num, pct, runLabel } from "./format.js";
+import { ACTIVE, TERMINAL, num, pct, runLabel } from "./format.js";
 import { createHistograms } from "./histograms.js";
+import { describeEnd, followRun } from "./run_follower.js";
 import { createRunList } from "./runs.js";
 import { fillSpec, load, runBody, save, state, toHash } from "./state.js";
 
@@ -107,49 +108,29 @@ function addEpoch(metrics) {
   scheduleDraw();
 }
 
-function describeDone(data) {
-  const t = data.test_metrics;
-  const test = t ? (t.accuracy !== undefined ? `test accuracy ${pct(t.accuracy)}` : `test R² ${num(t.r2, 3)}, MSE ${num(t.mse)}`) : "";
-  const why = data.stop_reason === "early_stopping" ? ` (early stopping; best epoch ${data.best_epoch})` : "";
-  return `Run ${data.status} after ${int(data.epochs_done)} epochs${why}${test ? ": " + test : ""}.`;
-}
-
-function follow(id) {
+function follow(record) {
   const label = runLabel(run.spec, run.info);
-  run.follower = api.followRun(id, {
-    status(data) {
-      if (data.status === "queued") setStatus("queued", `Run ${label} is queued${data.position ? ` (position ${data.position})` : ""}.`);
-      else if (data.status === "running") {
-        const split = data.processes > 1 ? ` on ${data.processes} cores (each step split across ${data.processes} processes)` : "";
-        setStatus("running", `Training ${label}${split}…`);
-      } else if (data.status === "paused") setStatus("paused", `Paused after epoch ${data.epochs_done}. Press Resume to go on.`);
-      else if (data.status === "interrupted") setStatus("interrupted", "The server restarted while this run trained; press Resume to continue from its last checkpoint.");
-      else setStatus(data.status);
+  run.follower = followRun(record, label, {
+    status(status, sentence) {
+      setStatus(status, sentence);
       runList.refresh();
     },
-    progress(data) {
+    progress(p) {
       if (run.status !== "running") setStatus("running", `Training ${label}…`);
-      $("epoch-progress").value = data.batches ? data.batch / data.batches : 0;
-      const rate = data.samples_per_second ? `${int(Math.round(data.samples_per_second))} samples/s` : "";
-      $("epoch-progress-text").textContent = `${data.epoch}: batch ${int(data.batch)} / ${int(data.batches)}${rate ? " · " + rate : ""} · ETA ${duration(data.eta_seconds)}`;
-      if (run.total) {
-        $("run-progress").value = (data.epoch - 1 + data.batch / data.batches) / run.total;
-      }
+      $("epoch-progress").value = p.epochDone;
+      $("epoch-progress-text").textContent = `${p.epoch}: ${p.text}`;
+      if (run.total) $("run-progress").value = p.runDone;
     },
     epoch: addEpoch,
-    done(data) {
-      setStatus(data.status, describeDone(data));
-      if (data.status === "completed") {
+    end(status, sentence, data) {
+      setStatus(status, sentence);
+      if (status === "completed") {
         if (run.spec.dataset === "mnist") draw.refreshModels(data.model_id); // a new model to draw for
         $("epoch-progress-text").textContent = `${data.epochs_done}: done`;
         $("epoch-progress").value = 1;
         $("run-progress").value = 1;
       }
       scheduleDraw();
-      runList.refresh();
-    },
-    error(data) {
-      setStatus("failed", `The run failed: ${data.message}`);
       runList.refresh();
     },
     connection: setConnection,
@@ -174,15 +155,13 @@ async function openRun(id, { loadSpec = true } = {}) {
   if (TERMINAL.has(record.status)) {
     for (const m of record.history) addEpoch(m);
     const last = record.history[record.history.length - 1];
-    const extra = record.error ? `: ${record.error}` : "";
-    setStatus(record.status, record.status === "failed" ? `The run failed${extra}`
-      : describeDone({ status: record.status, epochs_done: record.epochs_done, test_metrics: record.test_metrics }));
+    setStatus(record.status, describeEnd(record));
     if (last) $("run-progress").value = last.epoch / record.epochs_total;
     $("epoch-progress-text").textContent = last ? `${last.epoch}: done` : "–";
     $("epoch-progress").value = last ? 1 : 0;
   } else {
     setStatus(record.status, `Following run ${runLabel(record.spec, run.info)}…`);
-    follow(id); // the stream replays the stored events, then the live ones
+    follow(record); // the stream replays the stored events, then the live ones
   }
 }
 
@@ -195,7 +174,7 @@ async function train(event) {
     const record = await api.createRun(runBody(state.spec));
     showRun(record);
     setStatus(record.status, `Run ${runLabel(record.spec, run.info)} created; waiting for a worker…`);
-    follow(record.id);
+    follow(record);
     runList.refresh();
   } catch (err) {
     const marked = builder.showErrors(err);
@@ -213,7 +192,7 @@ async function control(action) {
     const record = await api.controlRun(run.id, action);
     if (action === "resume" && record.status === "queued") {
       setStatus("queued", "Resuming from the last checkpoint when a worker is free…");
-      if (!run.follower) follow(run.id);
+      if (!run.follower) follow(record);
     }
   } catch (err) {
     statusLine.textContent = `Could not ${action} the run: ${err.detail}`;
@@ -250,7 +229,7 @@ async function main() {
   runList = createRunList({
     list: $("run-list"), errorLine: $("runs-error"), compareBox: $("compare"), compareEl: $("compare-chart"), refreshButton: $("refresh-runs"),
   }, { datasetInfo: builder.datasetInfo, onOpen: (id) => openRun(id), logScale: state.ui.logScale });
-  draw = createDrawPanel($("draw"), { presets, onRunChange: () => runList.refresh() });
+  draw = createDrawPanel($("draw"), { presets, mnist: builder.datasetInfo("mnist"), onRunChange: () => runList.refresh() });
 
   builder.render();
   if (fresh) builder.showPreset("xor");

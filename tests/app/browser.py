@@ -58,3 +58,18 @@ def shoot(target, name: str, **options) -> Path:
     path = SHOTS / name
     target.screenshot(path=str(path), **options)
     return path
+
+
+def draw_stroke(page, selector: str, points, steps: int = 8) -> None:
+    """One mouse stroke on the canvas `selector` through `points`, as fractions (0..1) of its box."""
+    page.locator(selector).scroll_into_view_if_needed()
+    box = page.locator(selector).bounding_box()
+
+    def at(p):
+        return box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"]
+
+    page.mouse.move(*at(points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*at(p), steps=steps)
+    page.mouse.up()

@@ -11,7 +11,7 @@ import pytest
 from tests.app.helpers import XOR_RUN
 from tests.app.live_server import LiveServer
 from tests.app.test_inspect_api import MNIST_RUN, train
-from tests.app.browser import DESKTOP, PHONE, UNLABELLED, shoot
+from tests.app.browser import DESKTOP, PAINTED, PHONE, UNLABELLED, draw_stroke, shoot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -188,18 +188,23 @@ def test_mnist_step_through_and_confusion(page, trained, mnist_model):
 
     # A digit drawn on the pad, with its label.
     page.check("input[name=source][value=draw]")
-    pad = page.locator("#pad")
-    pad.scroll_into_view_if_needed()
-    b = pad.bounding_box()
-    page.mouse.move(b["x"] + 0.25 * b["width"], b["y"] + 0.2 * b["height"])
-    page.mouse.down()
-    for x, y in [(0.75, 0.2), (0.45, 0.85)]:
-        page.mouse.move(b["x"] + x * b["width"], b["y"] + y * b["height"], steps=8)
-    page.mouse.up()
+    expect(page.locator("#clear-pad")).to_be_disabled()
+    draw_stroke(page, "#pad", [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
+    expect(page.locator("#pad")).to_have_attribute("data-strokes", "1")
     page.select_option("#draw-label", "7")
     page.click("#trace-drawing")
     expect(page.locator("#stage")).to_have_attribute("data-example", "image")
     expect(page.locator("#result-line")).to_contain_text("your drawing")
+    # The pad shows what the network got: the drawing as its 28x28 input image.
+    expect(page.locator("#pad-input")).to_have_attribute("data-drawn", "true")
+    assert page.eval_on_selector("#pad-input", PAINTED) == 28 * 28
+    # Undo takes the stroke away; tracing an empty pad asks for a drawing first.
+    page.click("#undo-pad")
+    expect(page.locator("#pad")).to_have_attribute("data-strokes", "0")
+    expect(page.locator("#pad-input")).to_have_attribute("data-drawn", "false")
+    assert page.eval_on_selector("#pad", PAINTED) == 0
+    page.click("#trace-drawing")
+    expect(page.locator("#trace-error")).to_have_text("Draw a digit on the pad first.")
     assert "index=" not in page.url
     assert page.evaluate(UNLABELLED) == []
 
