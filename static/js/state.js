@@ -10,7 +10,7 @@ export const SPEC_DEFAULTS = Object.freeze({
   dataset_params: {},
   layers: [{ units: 4, activation: "tanh" }],
   init: "he",
-  optimizer: { name: "adam", lr: 0.001, momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, rho: 0.99, weight_decay: 0 },
+  optimizer: { name: "adam", lr: 0.001, momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, rho: 0.99, weight_decay: null },
   schedule: { name: "constant", warmup_epochs: 0, step_size: 1, gamma: 0.5, min_lr: 0 },
   epochs: 10,
   batch_size: 64,
