@@ -128,10 +128,7 @@ async def follow_events(client: httpx.AsyncClient, run_id: str, end: float,
         try:
             async with asyncio.timeout_at(leave_at):
                 async with aconnect_sse(client, "GET", f"/api/runs/{run_id}/events", headers=headers) as source:
-                    if not source.response.is_success:
-                        tally.failures[f"events {source.response.status_code}"] += 1
-                        await asyncio.sleep(0.5)
-                        continue
+                    source.response.raise_for_status()
                     async for sse in source.aiter_sse():
                         if not sse.data:  # a heartbeat comment (httpx-sse reports it as an empty event)
                             continue
@@ -149,10 +146,12 @@ async def follow_events(client: httpx.AsyncClient, run_id: str, end: float,
         except TimeoutError:  # time to leave; a stalled stream ends in httpx.ReadTimeout instead
             if loop.time() < end:
                 tally.reconnects += 1
+            continue
         except httpx.HTTPError as exc:
-            tally.failures[f"events {type(exc).__name__}"] += 1
+            kind = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else type(exc).__name__
+            tally.failures[f"events {kind}"] += 1
             tally.drops += 1
-            await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # a server that ends or refuses streams is not hammered
 
 
 async def predict_once(client: httpx.AsyncClient, url: str, tally: Tally) -> None:
