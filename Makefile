@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_mnist.py
 	$(PY) -m benchmarks.bench_service
 	$(PY) -m benchmarks.bench_canvas
+	$(PY) -m benchmarks.bench_load
 
 clean:
 	rm -rf $(VENV) .pytest_cache
