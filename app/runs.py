@@ -268,21 +268,22 @@ def validate_spec(spec: dict, settings: Settings) -> dict:
     for value, limit, what, env, loc in limits:
         if value > limit:
             raise ApiError(422, f"{value} {what} is over this server's limit of {limit} ({env})", ["body", *loc])
-    experiment = Experiment.from_dict(spec)
-    checks = [
-        (["dataset_params"], lambda: experiment.dataset_info(settings.mnist_dir)),
-        (["layers"], lambda: experiment.model_config(experiment.dataset_info(settings.mnist_dir))),
-        (["augment"], lambda: experiment.image_shape(experiment.dataset_info(settings.mnist_dir))),
-        (None, experiment.train_config),
-    ]
-    for loc, check in checks:
-        try:
-            check()
-        except (FileNotFoundError, ValueError) as exc:
-            message = str(exc)
-            loc = loc or _field_named_in(message, spec)
-            raise ApiError(422, message, None if loc is None else ["body", *loc]) from None
+    experiment = _checked(None, lambda: Experiment.from_dict(spec), spec)
+    info = _checked(["dataset_params"], lambda: experiment.dataset_info(settings.mnist_dir), spec)
+    _checked(["layers"], lambda: experiment.model_config(info), spec)
+    _checked(["augment"], lambda: experiment.image_shape(info), spec)
+    _checked(None, experiment.train_config, spec)
     return experiment.to_dict()
+
+
+def _checked(loc: list | None, check, spec: dict):
+    """``check()``, its ValueError a 422 at ``loc`` (or at the field its message names)."""
+    try:
+        return check()
+    except (FileNotFoundError, ValueError) as exc:
+        message = str(exc)
+        loc = loc or _field_named_in(message, spec)
+        raise ApiError(422, message, None if loc is None else ["body", *loc]) from None
 
 
 def _field_named_in(message: str, spec: dict) -> list | None:

@@ -1,21 +1,19 @@
-"""Request and response models. Choices come from the engine's registries, so
-the API accepts exactly what the engine knows."""
+"""Request and response models. The run spec's schema is made from the engine's
+declarations (:mod:`mlp_engine.fields`): every default, bound and choice is the one
+``Experiment`` declares, so the API accepts exactly what the engine does."""
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, create_model, model_validator
 
-from mlp_engine import ACTIVATIONS, DATASETS, OPTIMIZERS, SCHEDULES
-from mlp_engine.augmentation import AUGMENT_LIMITS
-from mlp_engine.model import INITS
+from mlp_engine import Experiment, OptimizerConfig
+from mlp_engine.fields import field_types, rule_of, split_optional
 
-Activation = Literal[tuple(ACTIVATIONS)]
-OptimizerName = Literal[tuple(OPTIMIZERS)]
-ScheduleName = Literal[tuple(SCHEDULES)]
-DatasetName = Literal[tuple(DATASETS)]
-Init = Literal[INITS]
 #: The largest integer SQLite stores: bigger query numbers are a 422, not an overflow.
 MAX_STORED_INT = 2**63 - 1
 Status = Literal["queued", "running", "paused", "completed", "stopped", "failed", "interrupted"]
@@ -25,39 +23,50 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class LayerIn(Strict):
-    units: int = Field(ge=1, description="Neurons in this hidden layer.")
-    activation: Activation = "relu"
+@cache
+def request_model(config: type, name: str) -> type[BaseModel]:
+    """A Pydantic model of the config dataclass ``config``'s declared fields."""
+    fields = {}
+    types_ = field_types(config)
+    for f in dataclasses.fields(config):
+        rule = rule_of(f)
+        if rule is None:
+            continue
+        kind, optional = split_optional(types_[f.name])
+        annotation = _field_type(kind, rule.choices)
+        constraints = {**rule.bounds(), "description": rule.doc, "validate_default": True}
+        if rule.min_items is not None:
+            constraints["min_length"] = rule.min_items
+        if f.default is not dataclasses.MISSING:
+            constraints["default"] = _plain(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            constraints["default_factory"] = lambda factory=f.default_factory: _plain(factory())
+        fields[f.name] = (annotation | None if optional else annotation, Field(**constraints))
+    return create_model(name, __base__=Strict, __doc__=config.__doc__, **fields)
 
 
-class OptimizerIn(Strict):
-    name: OptimizerName = "adam"
-    lr: FiniteFloat = Field(1e-3, gt=0, description="Base learning rate.")
-    momentum: FiniteFloat = Field(0.9, ge=0, lt=1, description="momentum, nesterov")
-    beta1: FiniteFloat = Field(0.9, ge=0, lt=1, description="adam, adamw: decay of the gradient average")
-    beta2: FiniteFloat = Field(0.999, ge=0, lt=1, description="adam, adamw: decay of the squared-gradient average")
-    eps: FiniteFloat = Field(1e-8, gt=0)
-    rho: FiniteFloat = Field(0.99, ge=0, lt=1, description="rmsprop: decay of the squared-gradient average")
-    weight_decay: FiniteFloat | None = Field(
-        None, ge=0, description="Decoupled weight decay; null: the optimizer's default (0.01 for adamw, else 0).")
+def _field_type(kind: Any, choices: tuple | None) -> Any:
+    if choices is not None:
+        return Literal[choices]
+    if kind is float:
+        return FiniteFloat
+    if dataclasses.is_dataclass(kind):
+        return request_model(kind, f"{kind.__name__.removesuffix('Config')}In")
+    if typing.get_origin(kind) is tuple:  # a tuple of configs: a JSON list
+        (item, _) = typing.get_args(kind)
+        return list[_field_type(item, None)]
+    if kind is dict:
+        return dict[str, Any]
+    return kind
 
 
-class ScheduleIn(Strict):
-    name: ScheduleName = "constant"
-    warmup_epochs: FiniteFloat = Field(0.0, ge=0)
-    step_size: int = Field(1, ge=1, description="step: epochs between decays")
-    gamma: FiniteFloat = Field(0.5, gt=0, le=1, description="step, exponential: decay factor")
-    min_lr: FiniteFloat = Field(0.0, ge=0, description="cosine: the rate it ends at")
-
-
-class AugmentIn(Strict):
-    """Random rotation and shift of each training image, drawn afresh every epoch (image datasets only;
-    validation and test images are never changed)."""
-
-    max_shift: FiniteFloat = Field(2.0, ge=0, le=AUGMENT_LIMITS["max_shift"],
-                                   description="Largest shift in pixels, uniform in ±max_shift along each axis.")
-    max_rotation: FiniteFloat = Field(10.0, ge=0, le=AUGMENT_LIMITS["max_rotation"],
-                                      description="Largest rotation in degrees, uniform in ±max_rotation.")
+def _plain(value: Any) -> Any:
+    """A dataclass default as JSON-like data (a tuple of layers as a list of dicts)."""
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 RUN_EXAMPLE = {
@@ -69,30 +78,13 @@ RUN_EXAMPLE = {
     "batch_size": 4,
 }
 
+OptimizerIn = request_model(OptimizerConfig, "OptimizerIn")
 
-class RunCreate(Strict):
+
+class RunCreate(request_model(Experiment, "ExperimentIn")):
     """A training run: the dataset, the network, and how to train it."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [RUN_EXAMPLE]})
-
-    dataset: DatasetName = "xor"
-    dataset_params: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"n_samples\": 400, \"noise\": 0.1}")
-    layers: list[LayerIn] = Field(min_length=1, description="Hidden layers, input side first.")
-    init: Init = "he"
-    optimizer: OptimizerIn = Field(default_factory=OptimizerIn)
-    schedule: ScheduleIn = Field(default_factory=ScheduleIn)
-    epochs: int = Field(10, ge=1)
-    batch_size: int = Field(64, ge=1)
-    l2: FiniteFloat = Field(0.0, ge=0, description="Coupled L2 penalty l2/2·Σ‖W‖².")
-    dropout: FiniteFloat = Field(0.0, ge=0, lt=1, description="Fraction of hidden units dropped while training.")
-    clip_norm: FiniteFloat | None = Field(None, gt=0, description="Clip gradients to this global norm.")
-    early_stopping: int | None = Field(None, ge=1, description="Patience in epochs; needs validation_split > 0.")
-    validation_split: FiniteFloat = Field(0.0, ge=0, lt=1)
-    seed: int = Field(0, ge=0)
-    dtype: Literal["float32", "float64"] = "float32"
-    augment: AugmentIn | None = Field(None, description="Training-time augmentation of image datasets "
-                                                        "(MNIST), e.g. {\"max_shift\": 2, \"max_rotation\": 10}; "
-                                                        "null: off.")
 
 
 class RunPublic(BaseModel):
@@ -167,7 +159,7 @@ class PredictResponse(BaseModel):
 class TraceOptimizerIn(OptimizerIn):
     """The optimiser of the trace's one update step, from a fresh state (t = 1)."""
 
-    name: OptimizerName = "sgd"
+    name: OptimizerIn.model_fields["name"].annotation = "sgd"
     lr: FiniteFloat = Field(0.01, gt=0, description="Learning rate of the one step.")
 
 

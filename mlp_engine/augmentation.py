@@ -22,28 +22,9 @@ from functools import lru_cache
 
 import numpy as np
 
-#: Keys of ``TrainConfig.augment`` and their upper bounds.
-AUGMENT_LIMITS = {"max_shift": 4.0, "max_rotation": 30.0}
 #: Background border around the padded source, in pixels: room for the bilinear neighbours
 #: of a coordinate clamped just outside the image.
 _PAD = 2
-
-
-def check_augment(augment: dict | None) -> None:
-    """Raise ValueError unless ``augment`` is None or a dict of AUGMENT_LIMITS keys,
-    each a number in [0, limit]."""
-    if augment is None:
-        return
-    if not isinstance(augment, dict):
-        raise ValueError(f"augment must be an object like {{'max_shift': 2.0, 'max_rotation': 10.0}}, got {augment!r}")
-    unknown = sorted(set(augment) - set(AUGMENT_LIMITS))
-    if unknown:
-        raise ValueError(f"augment has unknown keys {unknown}: use {', '.join(AUGMENT_LIMITS)}")
-    for key, limit in AUGMENT_LIMITS.items():
-        value = augment.get(key, 0.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= limit:
-            unit = "pixels" if key == "max_shift" else "degrees"
-            raise ValueError(f"augment.{key} must be a number in [0, {limit:g}] {unit}, got {value!r}")
 
 
 @lru_cache(maxsize=8)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .augmentation import augment_batch
+from .train_config import AugmentConfig
 
 #: Third seed word of the augmentation generator (the batch order uses [seed, epoch]).
 AUGMENT_STREAM = 1
@@ -21,7 +22,7 @@ class EpochBatches:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, epoch: int,
-                 augment: dict | None = None, image_shape: tuple[int, int] | None = None,
+                 augment: AugmentConfig | None = None, image_shape: tuple[int, int] | None = None,
                  image_background: float = 0.0, pixels: np.ndarray | None = None):
         self.X, self.y, self.batch_size = X, y, batch_size
         self.image_background, self.pixels = image_background, pixels
@@ -58,8 +59,8 @@ class EpochBatches:
             return out
         raw = self._raw[:n]
         np.take(self.X, idx[rows], axis=0, out=raw[rows], mode="clip")
-        augment_batch(raw, self.image_shape, self.aug_rng, max_shift=self.augment.get("max_shift", 0.0),
-                      max_rotation_deg=self.augment.get("max_rotation", 0.0), out=out,
+        augment_batch(raw, self.image_shape, self.aug_rng, max_shift=self.augment.max_shift,
+                      max_rotation_deg=self.augment.max_rotation, out=out,
                       background=self.image_background, rows=rows, pixels=self.pixels)
         return out
 

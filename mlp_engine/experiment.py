@@ -8,44 +8,62 @@ dataset and returns the model and trainer config that match it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .datasets import Dataset, dataset_info, load_dataset
+from .datasets import DATASETS, Dataset, dataset_info, load_dataset
+from .fields import check_fields, same_as, setting
 from .losses import HEAD_FOR_TASK
 from .model import MLP, LayerSpec, ModelConfig
-from .train_config import OptimizerConfig, ScheduleConfig, TrainConfig
+from .train_config import AugmentConfig, OptimizerConfig, ScheduleConfig, TrainConfig, config_from_dict
 
 
 @dataclass(frozen=True)
 class Experiment:
-    dataset: str = "xor"
-    dataset_params: dict = field(default_factory=dict)
-    layers: tuple[LayerSpec, ...] = (LayerSpec(4, "tanh"),)
-    init: str = "he"
-    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
-    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    epochs: int = 10
-    batch_size: int = 64
-    l2: float = 0.0
-    dropout: float = 0.0
-    clip_norm: float | None = None
-    early_stopping: int | None = None  # patience in epochs; None: off
-    validation_split: float = 0.0
-    seed: int = 0
-    dtype: str = "float32"
-    augment: dict | None = None  # {"max_shift": px, "max_rotation": degrees}; image datasets only
+    """One run's whole setup. Each field is declared once, here or on the config it
+    feeds (``same_as``): its default, bounds, choices and meaning are what the API's
+    schema and the page's form are made from."""
+
+    dataset: str = setting("xor", choices=tuple(DATASETS), doc="The dataset to train on.")
+    dataset_params: dict = setting(default_factory=dict, doc="The dataset's own parameters, "
+                                                             "e.g. {\"n_samples\": 400, \"noise\": 0.1}.")
+    layers: tuple[LayerSpec, ...] = setting((LayerSpec(4, "tanh"),), min_items=1,
+                                            doc="Hidden layers, input side first.")
+    init: str = same_as(ModelConfig, "init")
+    optimizer: OptimizerConfig = same_as(TrainConfig, "optimizer")
+    schedule: ScheduleConfig = same_as(TrainConfig, "schedule")
+    epochs: int = same_as(TrainConfig, "epochs")
+    batch_size: int = same_as(TrainConfig, "batch_size")
+    l2: float = same_as(TrainConfig, "l2")
+    dropout: float = same_as(ModelConfig, "dropout")
+    clip_norm: float | None = same_as(TrainConfig, "clip_norm")
+    early_stopping: int | None = same_as(TrainConfig, "early_stopping")
+    validation_split: float = same_as(TrainConfig, "validation_split")
+    seed: int = setting(0, ge=0, doc="One seed for the dataset, its splits, the initial weights, dropout, "
+                                     "shuffling and augmentation: the same seed gives the same run.")
+    dtype: str = same_as(ModelConfig, "dtype")
+    augment: AugmentConfig | None = same_as(TrainConfig, "augment")
+
+    def __post_init__(self):
+        check_fields(self)
+        for i, layer in enumerate(self.layers):
+            check_fields(layer, f"layers.{i}.")
+        if self.early_stopping and not self.validation_split:
+            raise ValueError("early_stopping watches the validation loss: set validation_split > 0")
 
     @classmethod
     def from_dict(cls, spec: dict) -> "Experiment":
+        """From the JSON form (:meth:`to_dict`, the body of ``POST /api/runs``); missing
+        fields take their defaults; an unknown field or a bad value is a ValueError."""
         spec = dict(spec)
-        try:
-            spec["layers"] = tuple(LayerSpec(**layer) for layer in spec.get("layers", ()))
-            spec["optimizer"] = OptimizerConfig(**spec.get("optimizer", {}))
-            spec["schedule"] = ScheduleConfig(**spec.get("schedule", {}))
-            return cls(**spec)
-        except TypeError as exc:  # an unknown or missing key
-            raise ValueError(f"invalid experiment: {exc}") from None
+        if not all(isinstance(layer, dict) for layer in spec.get("layers", ())):
+            raise ValueError("layers must be a list of objects like {\"units\": 64, \"activation\": \"relu\"}")
+        if "layers" in spec:
+            spec["layers"] = tuple(config_from_dict(LayerSpec, layer, "layers") for layer in spec["layers"])
+        for name, config in (("optimizer", OptimizerConfig), ("schedule", ScheduleConfig), ("augment", AugmentConfig)):
+            if spec.get(name) is not None:
+                spec[name] = config_from_dict(config, spec[name], name)
+        return config_from_dict(cls, spec, "experiment")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -65,11 +83,9 @@ class Experiment:
         )
 
     def train_config(self) -> TrainConfig:
-        if self.early_stopping and not self.validation_split:
-            raise ValueError("early stopping watches the validation loss: set validation_split > 0")
         return TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, optimizer=self.optimizer, schedule=self.schedule,
-            l2=self.l2, clip_norm=self.clip_norm, early_stopping_patience=self.early_stopping,
+            l2=self.l2, clip_norm=self.clip_norm, early_stopping=self.early_stopping,
             validation_split=self.validation_split, seed=self.seed, augment=self.augment,
         )
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .fields import check_fields, setting
 from .layers import Dense, Dropout
 from .losses import HEADS, get_head
 
@@ -18,10 +19,11 @@ EVAL_CHUNK = 4096
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One hidden layer: its width and activation."""
+    """One hidden layer: its width and activation (checked by the config that holds it,
+    which knows where the layer is)."""
 
-    units: int
-    activation: str = "relu"
+    units: int = setting(ge=1, doc="Neurons in this hidden layer.")
+    activation: str = setting("relu", choices=tuple(ACTIVATIONS), doc="What each neuron applies to z = a W + b.")
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,12 @@ class ModelConfig:
     hidden: tuple[LayerSpec, ...]
     output_dim: int
     head: str = "softmax_ce"
-    init: str = "he"
-    init_std: float = 0.01
-    dropout: float = 0.0
-    dtype: str = "float32"
-    seed: int = 0
+    init: str = setting("he", choices=INITS, doc="How the first weights are drawn: he (ReLU), xavier (tanh, "
+                                                    "sigmoid) or normal (init_std).")
+    init_std: float = setting(0.01, gt=0, doc="normal init: the weights' standard deviation.")
+    dropout: float = setting(0.0, ge=0, lt=1, doc="Fraction of hidden units dropped while training.")
+    dtype: str = setting("float32", choices=DTYPES, doc="The weights' and the arithmetic's float type.")
+    seed: int = setting(0, ge=0, doc="The initial weights and the dropout masks.")
 
     def __post_init__(self):
         object.__setattr__(
@@ -56,26 +59,11 @@ class ModelConfig:
         if not self.hidden:
             raise ValueError("the network has zero hidden layers: add at least one, e.g. 64 units with relu")
         for i, layer in enumerate(self.hidden):
-            if not isinstance(layer.units, int) or layer.units < 1:
-                raise ValueError(f"hidden layer {i + 1} has {layer.units!r} units: use a positive integer")
-            if layer.activation not in ACTIVATIONS:
-                raise ValueError(
-                    f"hidden layer {i + 1}: unknown activation {layer.activation!r}: "
-                    f"choose one of {', '.join(ACTIVATIONS)}"
-                )
+            check_fields(layer, f"hidden layer {i + 1} ")
         get_head(self.head)
         if self.head == "sigmoid_bce" and self.output_dim != 1:
             raise ValueError(f"the sigmoid_bce head has one output unit, got output_dim={self.output_dim}")
-        if self.init not in INITS:
-            raise ValueError(f"unknown init {self.init!r}: choose one of {', '.join(INITS)}")
-        if not self.init_std > 0:
-            raise ValueError(f"init_std must be > 0, got {self.init_std}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if self.dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        check_fields(self)
 
     @property
     def layer_sizes(self) -> list[int]:

@@ -65,7 +65,7 @@ class Trainer:
         if X_val is not None:
             X_val = model.check_inputs(X_val)
             y_val = model.check_targets(y_val, X_val.shape[0])
-        if config.early_stopping_patience and X_val is None:
+        if config.early_stopping and X_val is None:
             raise ValueError("early stopping watches the validation loss: set validation_split > 0")
         self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
         self.batches_per_epoch = -(-len(X) // config.batch_size)
@@ -178,14 +178,14 @@ class Trainer:
 
     def _watch_validation(self, metrics: dict) -> bool:
         """Track the best validation loss; True when early stopping should stop now."""
-        if self.X_val is None or not self.config.early_stopping_patience:
+        if self.X_val is None or not self.config.early_stopping:
             return False
         if metrics["val_loss"] < self.best_val_loss:
             self.best_val_loss, self.best_epoch, self.bad_epochs = metrics["val_loss"], self.epoch, 0
             self.best_weights = self.model.get_weights()
             return False
         self.bad_epochs += 1
-        return self.bad_epochs >= self.config.early_stopping_patience
+        return self.bad_epochs >= self.config.early_stopping
 
     # -- checkpoints --------------------------------------------------------
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:

@@ -1,4 +1,4 @@
-"""Datasets and presets."""
+"""What a run is made of: the datasets, the presets, and the run spec's fields."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from mlp_engine import DATASETS, PRESETS, dataset_info
+from mlp_engine import DATASETS, PRESETS, Experiment, dataset_info
+from mlp_engine.fields import describe
 
 from ..deps import SettingsDep
 from ..errors import ApiError
@@ -55,3 +56,16 @@ def get_samples(name: str, settings: SettingsDep, n: Annotated[int, Query(ge=1, 
 def list_presets() -> list[dict]:
     """The presets from the teaching material, as run specs for POST /api/runs."""
     return [{"name": name, "description": text, "spec": spec} for name, (text, spec) in PRESETS.items()]
+
+
+@router.get("/spec")
+def run_spec(settings: SettingsDep) -> dict:
+    """The fields of `POST /api/runs`: each one's default, bounds (`ge`, `gt`, `le`, `lt`),
+    `choices`, whether it may be null, and what it means (`doc`), as the engine declares
+    them; `defaults` is the whole spec with nothing set; `limits` are this server's."""
+    return {
+        "fields": describe(Experiment),
+        "defaults": Experiment().to_dict(),
+        "limits": {"max_hidden_layers": settings.max_hidden_layers, "max_units": settings.max_units,
+                   "max_epochs": settings.max_epochs, "max_batch_size": settings.max_batch_size},
+    }

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..gradcheck import gradient_check_example
 from ..model import MLP, ModelConfig, layer_of
-from ..train_config import OptimizerConfig
+from ..train_config import OptimizerConfig, config_from_dict
 from .explanations import (ACTIVATION_NOTES, DERIVATIVES, FOCUS, LOSS_FORMULAS, NOTES, OPTIMIZER_FORMULAS,
                            OUTPUT_DELTAS, OUTPUT_FORMULAS, SATURATION, STAGE_FORMULAS)
 from .views import array_view, json_list, json_number, matrix_view, shape_strings, summarize, top_k
@@ -114,11 +114,9 @@ def trace_example(
     if X.shape[0] != 1:
         raise ValueError(f"trace one example at a time, got {X.shape[0]}")
     y = _targets(model, label)
-    try:
-        optimizer_config = OptimizerConfig(name=optimizer_name, lr=lr, **hyperparameters)
-    except TypeError as exc:
-        raise ValueError(f"optimizer settings: {exc}") from None
-    optimizer_config.build()  # raises ValueError on a bad name or setting, before any work
+    # A bad name or setting is a ValueError here, before any work.
+    optimizer_config = config_from_dict(OptimizerConfig, {"name": optimizer_name, "lr": lr, **hyperparameters},
+                                        "optimizer")
 
     # The engine's own forward and backward pass, on a copy (dropout off).
     work = copy_model(model)

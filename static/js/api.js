@@ -78,30 +78,20 @@ export function getSamples(name, n, params = {}, dataSeed = 0) {
   return request("GET", `/api/datasets/${encodeURIComponent(name)}/samples?${q}`);
 }
 
-const FALLBACK_CHOICES = {
-  activation: ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "linear"],
-  optimizer: ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"],
-  schedule: ["constant", "step", "exponential", "cosine"],
-  init: ["he", "xavier", "normal"],
-  dtype: ["float32", "float64"],
-};
-
-/** The choices the API accepts (activations, optimizers, ...), read from its OpenAPI schema,
- *  which takes them from the engine's registries. */
-export async function getChoices() {
-  try {
-    const schemas = (await request("GET", "/openapi.json")).components.schemas;
-    const pick = (model, field) => schemas[model].properties[field].enum;
-    return {
-      activation: pick("LayerIn", "activation"),
-      optimizer: pick("OptimizerIn", "name"),
-      schedule: pick("ScheduleIn", "name"),
-      init: pick("RunCreate", "init"),
-      dtype: pick("RunCreate", "dtype"),
-    };
-  } catch {
-    return FALLBACK_CHOICES;
-  }
+/** The run spec's fields as the engine declares them (GET /api/spec): `defaults`, `fields`
+ *  (each one's default, bounds, choices, doc), the server's `limits`, and `choices`, the
+ *  lists the form's selects offer. */
+export async function getSpec() {
+  const spec = await request("GET", "/api/spec");
+  const f = spec.fields;
+  spec.choices = {
+    activation: f.layers.fields.activation.choices,
+    optimizer: f.optimizer.fields.name.choices,
+    schedule: f.schedule.fields.name.choices,
+    init: f.init.choices,
+    dtype: f.dtype.choices,
+  };
+  return spec;
 }
 
 const RUN_EVENTS = ["status", "progress", "epoch", "done"];

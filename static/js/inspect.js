@@ -299,7 +299,7 @@ async function start() {
   state.index = url.index;
   state.wantedStage = url.stage;
   try {
-    const [choices, models] = await Promise.all([api.getChoices(), api.listModels()]);
+    const [{ choices }, models] = await Promise.all([api.getSpec(), api.listModels()]);
     const select = $("#optimizer");
     select.replaceChildren(...choices.optimizer.map((o) => new Option(o, o)));
     if (url.opt && choices.optimizer.includes(url.opt)) state.optimizer.name = url.opt;

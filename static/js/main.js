@@ -11,7 +11,7 @@ import { ACTIVE, TERMINAL, num, pct, runLabel } from "./format.js";
 import { createHistograms } from "./histograms.js";
 import { describeEnd, followRun } from "./run_follower.js";
 import { createRunList } from "./runs.js";
-import { fillSpec, load, runBody, save, state, toHash } from "./state.js";
+import { fillSpec, load, runBody, save, setSpecDefaults, state, toHash } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -200,15 +200,17 @@ async function control(action) {
 }
 
 async function main() {
-  load();
   const page = $("main");
-  let choices, datasets, presets;
+  let spec, datasets, presets;
   try {
-    [choices, datasets, presets] = await Promise.all([api.getChoices(), api.getDatasets(), api.getPresets()]);
+    [spec, datasets, presets] = await Promise.all([api.getSpec(), api.getDatasets(), api.getPresets()]);
   } catch (err) {
     statusLine.textContent = `The page could not load its settings: ${err.detail}`;
     return;
   }
+  setSpecDefaults(spec.defaults);
+  load();
+  const choices = spec.choices;
   const fresh = !window.location.hash;
   builder = createBuilder($("builder"), {
     datasets, presets, choices,

@@ -4,26 +4,14 @@
 // state.spec is exactly the body of POST /api/runs; state.run is the id of the
 // run on view; state.ui holds view choices worth keeping in a link.
 
-/** The API's defaults (RunCreate in app/schemas.py), with the XOR network. */
-export const SPEC_DEFAULTS = Object.freeze({
-  dataset: "xor",
-  dataset_params: {},
-  layers: [{ units: 4, activation: "tanh" }],
-  init: "he",
-  optimizer: { name: "adam", lr: 0.001, momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, rho: 0.99, weight_decay: null },
-  schedule: { name: "constant", warmup_epochs: 0, step_size: 1, gamma: 0.5, min_lr: 0 },
-  epochs: 10,
-  batch_size: 64,
-  l2: 0,
-  dropout: 0,
-  clip_norm: null,
-  early_stopping: null,
-  validation_split: 0,
-  seed: 0,
-  dtype: "float32",
-  // Held as numbers for the form; runBody() sends null when both are 0 (off).
-  augment: { max_shift: 0, max_rotation: 0 },
-});
+/** The API's defaults (GET /api/spec, declared once in the engine), set by setSpecDefaults. */
+let specDefaults = null;
+
+/** Take the API's defaults. The form holds augmentation as two numbers; runBody() sends
+ *  null when both are 0 (off). */
+export function setSpecDefaults(defaults) {
+  specDefaults = Object.freeze({ ...defaults, augment: defaults.augment || { max_shift: 0, max_rotation: 0 } });
+}
 
 const UI_DEFAULTS = Object.freeze({ logScale: true });
 
@@ -31,7 +19,7 @@ const clone = (x) => JSON.parse(JSON.stringify(x));
 
 /** A full spec: the defaults overlaid with `partial` (a preset's spec, say). */
 export function fillSpec(partial = {}) {
-  const spec = clone(SPEC_DEFAULTS);
+  const spec = clone(specDefaults);
   for (const [key, value] of Object.entries(clone(partial))) {
     if (key === "optimizer" || key === "schedule" || key === "augment") Object.assign(spec[key], value || {});
     else spec[key] = value;
@@ -47,7 +35,7 @@ export function runBody(spec) {
 }
 
 export const state = {
-  spec: fillSpec(),
+  spec: null, // load() fills it once the defaults are known
   run: null,
   ui: { ...UI_DEFAULTS },
 };
@@ -92,7 +80,7 @@ export function toHash(s = state) {
   q.set("layers", s.spec.layers.map((l) => `${l.units}:${l.activation}`).join(","));
   for (const [key, path] of Object.entries(FIELDS)) {
     const value = getPath(s.spec, path);
-    if (value !== getPath(SPEC_DEFAULTS, path)) q.set(key, encodeValue(value));
+    if (value !== getPath(specDefaults, path)) q.set(key, encodeValue(value));
   }
   if (s.ui.logScale !== UI_DEFAULTS.logScale) q.set("log", s.ui.logScale ? "1" : "0");
   if (s.run) q.set("run", s.run);
@@ -115,7 +103,7 @@ export function fromHash(hash) {
     });
   }
   for (const [key, path] of Object.entries(FIELDS)) {
-    if (q.has(key)) setPath(spec, path, decodeValue(q.get(key), getPath(SPEC_DEFAULTS, path)));
+    if (q.has(key)) setPath(spec, path, decodeValue(q.get(key), getPath(specDefaults, path)));
   }
   if (q.has("log")) ui.logScale = q.get("log") === "1";
   return { spec, run: q.get("run") || null, ui };

@@ -160,11 +160,12 @@ def test_a_standardised_dataset_names_its_blank_pixel(mnist_dir):
 
 def test_augmented_batches_of_blank_standardised_images_stay_blank():
     from mlp_engine.batches import EpochBatches
+    from mlp_engine.train_config import AugmentConfig
 
     background = -0.42
     X = np.full((50, 784), background, np.float32)
     batches = EpochBatches(X, np.zeros(50, int), batch_size=16, seed=0, epoch=0, image_shape=SHAPE,
-                           augment={"max_shift": 3.0, "max_rotation": 20.0}, image_background=background)
+                           augment=AugmentConfig(max_shift=3.0, max_rotation=20.0), image_background=background)
     for b in range(len(batches)):
         np.testing.assert_allclose(batches.batch(b), background, rtol=1e-6)
 

@@ -231,9 +231,9 @@ def test_bad_inputs_raise_value_errors():
         trace_example(model, [1, 2, 3, 4], 3)
     with pytest.raises(ValueError, match="class index"):
         trace_example(model, [1, 2, 3, 4], "cat")
-    with pytest.raises(ValueError, match="unknown optimizer"):
+    with pytest.raises(ValueError, match="optimizer.name must be one of sgd"):
         trace_example(model, [1, 2, 3, 4], 0, "lbfgs")
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(ValueError, match="optimizer.lr must be > 0, got -1.0"):
         trace_example(model, [1, 2, 3, 4], 0, "sgd", -1.0)
     with pytest.raises(ValueError, match="2 outputs"):
         trace_example(make_model("mse"), [1, 2, 3, 4], [1.0])

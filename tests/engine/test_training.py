@@ -95,7 +95,7 @@ def test_loss_falls_and_validation_split_is_held_out(blobs):
 def test_early_stopping_restores_the_best_weights(blobs):
     X, y = blobs
     # A learning rate this large makes validation loss bounce: patience ends the run.
-    config = TrainConfig(epochs=40, batch_size=32, validation_split=0.3, early_stopping_patience=2,
+    config = TrainConfig(epochs=40, batch_size=32, validation_split=0.3, early_stopping=2,
                          optimizer=OptimizerConfig("sgd", lr=3.0))
     model = small_model()
     trainer = Trainer(model, config, X, y)
@@ -109,7 +109,7 @@ def test_early_stopping_restores_the_best_weights(blobs):
 
 def test_early_stopping_without_validation_is_refused(blobs):
     with pytest.raises(ValueError, match="validation_split"):
-        Trainer(small_model(), TrainConfig(early_stopping_patience=3), *blobs)
+        Trainer(small_model(), TrainConfig(early_stopping=3), *blobs)
 
 
 def test_cancel_between_batches(blobs):
@@ -150,13 +150,19 @@ def test_same_seed_same_run(blobs):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"epochs": 0}, "epochs must be a positive integer"),
-        ({"batch_size": -1}, "batch_size"),
-        ({"optimizer": OptimizerConfig("adam", lr=-0.1)}, "learning rate must be > 0"),
-        ({"optimizer": OptimizerConfig("lion")}, "unknown optimizer"),
-        ({"validation_split": 1.0}, "validation_split"),
+        ({"epochs": 0}, "epochs must be >= 1, got 0"),
+        ({"epochs": 2.5}, "epochs must be an integer, got 2.5"),
+        ({"batch_size": -1}, "batch_size must be >= 1"),
+        ({"optimizer": {"name": "adam", "lr": -0.1}}, "optimizer.lr must be > 0, got -0.1"),
+        ({"optimizer": {"name": "lion"}}, "optimizer.name must be one of sgd, .*, got 'lion'"),
+        ({"optimizer": {"momentum": 1.0}}, "optimizer.momentum must be >= 0 and < 1, got 1.0"),
+        ({"optimizer": {"learning_rate": 1.0}}, "optimizer has unknown keys \\['learning_rate'\\]: use name, lr"),
+        ({"schedule": {"gamma": 0}}, "schedule.gamma must be > 0 and <= 1"),
+        ({"augment": {"max_shift": 9}}, "augment.max_shift must be >= 0 and <= 4, got 9"),
+        ({"validation_split": 1.0}, "validation_split must be >= 0 and < 1"),
         ({"l2": -1.0}, "l2 must be >= 0"),
-        ({"clip_norm": 0.0}, "clip_norm"),
+        ({"l2": float("nan")}, "l2 must be a finite number"),
+        ({"clip_norm": 0.0}, "clip_norm must be > 0"),
     ],
 )
 def test_bad_train_config_says_what_to_change(kwargs, message):

@@ -1,0 +1,36 @@
+"""One run spec: the API's schema, its defaults and the page's form all come from the
+engine's declarations (mlp_engine.fields), so a default or bound is written once."""
+
+from __future__ import annotations
+
+from mlp_engine import Experiment
+from tests.app.helpers import XOR_RUN, assert_error
+
+
+def test_the_spec_route_gives_the_engines_defaults_bounds_and_choices(api):
+    spec = api.get("/api/spec").json()
+    assert spec["defaults"] == Experiment().to_dict() | {"layers": [{"units": 4, "activation": "tanh"}]}
+    optimizer = spec["fields"]["optimizer"]["fields"]
+    assert optimizer["lr"] == {"doc": "Base learning rate.", "nullable": False, "gt": 0, "default": 0.001}
+    assert optimizer["name"]["choices"] == ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
+    assert spec["fields"]["augment"]["fields"]["max_rotation"]["le"] == 30
+    assert spec["fields"]["early_stopping"]["nullable"] is True
+    assert spec["limits"]["max_epochs"] == 1000
+
+
+def test_the_openapi_schema_is_made_from_the_same_declarations(api):
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    run = schemas["RunCreate"]["properties"]
+    fields = api.get("/api/spec").json()["fields"]
+    assert run["epochs"]["default"] == fields["epochs"]["default"] == 10
+    assert run["validation_split"]["exclusiveMaximum"] == fields["validation_split"]["lt"] == 1
+    assert schemas["ScheduleIn"]["properties"]["gamma"]["maximum"] == fields["schedule"]["fields"]["gamma"]["le"]
+
+
+def test_a_bad_nested_field_is_refused_where_it_is(api):
+    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "optimizer": {"name": "sgd", "momentum": 1.0}}),
+                        422, "optimizer.momentum")
+    assert body["errors"][0]["loc"] == ["body", "optimizer", "momentum"]
+    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "validation_split": 0.1, "early_stopping": 0}),
+                        422, "early_stopping")
+    assert body["errors"][0]["loc"] == ["body", "early_stopping"]
