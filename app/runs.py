@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from mlp_engine import Experiment
+from mlp_engine.batches import validation_size
 from mlp_engine.serialization import checkpoint_path
 
 from .config import Settings
@@ -272,6 +273,8 @@ def validate_spec(spec: dict, settings: Settings) -> dict:
     info = _checked(["dataset_params"], lambda: experiment.dataset_info(settings.mnist_dir), spec)
     _checked(["layers"], lambda: experiment.model_config(info), spec)
     _checked(["augment"], lambda: experiment.image_shape(info), spec)
+    if experiment.validation_split:
+        _checked(["validation_split"], lambda: validation_size(info["train_size"], experiment.validation_split), spec)
     _checked(None, experiment.train_config, spec)
     return experiment.to_dict()
 

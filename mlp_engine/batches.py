@@ -68,8 +68,15 @@ class EpochBatches:
 def split_validation(X: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     """Seeded random hold-out of ``fraction`` of the rows: (X_train, y_train, X_val, y_val)."""
     order = np.random.default_rng([seed, 2**31]).permutation(len(X))
-    n_val = max(1, int(round(len(X) * fraction)))
-    if n_val >= len(X):
-        raise ValueError(f"validation_split={fraction} leaves no training data: lower it")
+    n_val = validation_size(len(X), fraction)
     val, train = order[:n_val], order[n_val:]
     return X[train], y[train], X[val], y[val]
+
+
+def validation_size(n: int, fraction: float) -> int:
+    """Rows a ``fraction`` hold-out of ``n`` takes (at least one); raises ValueError when
+    none would be left to train on."""
+    n_val = max(1, int(round(n * fraction)))
+    if n_val >= n:
+        raise ValueError(f"validation_split={fraction} of {n} training examples leaves none to train on: lower it")
+    return n_val

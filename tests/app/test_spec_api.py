@@ -34,3 +34,10 @@ def test_a_bad_nested_field_is_refused_where_it_is(api):
     body = assert_error(api.post("/api/runs", json={**XOR_RUN, "validation_split": 0.1, "early_stopping": 0}),
                         422, "early_stopping")
     assert body["errors"][0]["loc"] == ["body", "early_stopping"]
+
+
+def test_a_validation_split_that_leaves_no_training_data_is_refused_up_front(api):
+    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "validation_split": 0.999999}), 422,
+                        "validation_split=0.999999 of 4 training examples leaves none to train on")
+    assert body["errors"][0]["loc"] == ["body", "validation_split"]
+    assert not any(r["spec"]["validation_split"] == 0.999999 for r in api.get("/api/runs").json()["runs"])
