@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, create_model, model_validator
 
 from mlp_engine import Experiment, OptimizerConfig
-from mlp_engine.fields import field_types, rule_of, split_optional
+from mlp_engine.fields import field_types, jsonable, rule_of, split_optional
 
 #: The largest integer SQLite stores: bigger query numbers are a 422, not an overflow.
 MAX_STORED_INT = 2**63 - 1
@@ -38,9 +38,9 @@ def request_model(config: type, name: str) -> type[BaseModel]:
         if rule.min_items is not None:
             constraints["min_length"] = rule.min_items
         if f.default is not dataclasses.MISSING:
-            constraints["default"] = _plain(f.default)
+            constraints["default"] = jsonable(f.default)
         elif f.default_factory is not dataclasses.MISSING:
-            constraints["default_factory"] = lambda factory=f.default_factory: _plain(factory())
+            constraints["default_factory"] = lambda factory=f.default_factory: jsonable(factory())
         fields[f.name] = (annotation | None if optional else annotation, Field(**constraints))
     return create_model(name, __base__=Strict, __doc__=config.__doc__, **fields)
 
@@ -58,15 +58,6 @@ def _field_type(kind: Any, choices: tuple | None) -> Any:
     if kind is dict:
         return dict[str, Any]
     return kind
-
-
-def _plain(value: Any) -> Any:
-    """A dataclass default as JSON-like data (a tuple of layers as a list of dicts)."""
-    if dataclasses.is_dataclass(value):
-        return dataclasses.asdict(value)
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 RUN_EXAMPLE = {

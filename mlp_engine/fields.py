@@ -124,9 +124,9 @@ def describe(cls: type) -> dict[str, dict]:
         kind, optional = split_optional(types_[f.name])
         entry: dict[str, Any] = {"doc": rule.doc, "nullable": optional, **rule.bounds()}
         if f.default is not MISSING:
-            entry["default"] = _jsonable(f.default)
+            entry["default"] = jsonable(f.default)
         elif f.default_factory is not MISSING:
-            entry["default"] = _jsonable(f.default_factory())
+            entry["default"] = jsonable(f.default_factory())
         if rule.choices is not None:
             entry["choices"] = list(rule.choices)
         nested = _nested_config(kind)
@@ -146,9 +146,10 @@ def _nested_config(kind: Any) -> type | None:
     return None
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A default as JSON-like data: a config as a dict, a tuple of layers as a list of dicts."""
     if dataclasses.is_dataclass(value):
         return dataclasses.asdict(value)
     if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
