@@ -36,6 +36,3 @@ class Settings(BaseSettings):
     max_predict_rows: int = Field(1024, ge=1, description="Examples in one predict request.")
     heartbeat_seconds: float = Field(15.0, gt=0, description="Seconds between SSE heartbeat comments on idle streams.")
     progress_interval: float = Field(0.1, gt=0, description="Least seconds between two progress events of a run.")
-
-
-settings = Settings()

@@ -3,7 +3,7 @@ RQ/Celery/Dramatiq queue, or Ray) can replace the local process pool without
 touching the routes or the run manager.
 
 The interface (:class:`Executor`):
-    ``submit(run_id, job)``  start a job (the run manager does the queueing);
+    ``submit(job)``  start a :class:`~app.worker.Job` (the run manager does the queueing);
     ``control(run_id, command)``  "pause" | "resume" | "stop";
     ``cancel(run_id)``  end it now, without waiting for a batch boundary;
     events come back through the ``on_event(run_id, type, data)`` callback.
@@ -23,7 +23,7 @@ TERMINAL_EVENTS = ("done", "error")
 
 
 class Executor(Protocol):
-    def submit(self, run_id: str, job: dict) -> None: ...
+    def submit(self, job: worker.Job) -> None: ...
     def control(self, run_id: str, command: str) -> None: ...
     def cancel(self, run_id: str) -> None: ...
     def shutdown(self) -> None: ...
@@ -47,12 +47,12 @@ class LocalProcessExecutor:
         self._bridge = threading.Thread(target=self._pump, name="executor-bridge", daemon=True)
         self._bridge.start()
 
-    def submit(self, run_id: str, job: dict) -> None:
+    def submit(self, job: worker.Job) -> None:
         control = self._ctx.RawValue("i", worker.RUN)
-        proc = self._ctx.Process(target=worker.run_job, args=(run_id, job, control, self._events),
-                                 name=f"run-{run_id}", daemon=True)
+        proc = self._ctx.Process(target=worker.run_job, args=(job, control, self._events),
+                                 name=f"run-{job.run_id}", daemon=True)
         with self._lock:  # held across start(): the reaper must not see an unstarted process as dead
-            self._workers[run_id] = (proc, control)
+            self._workers[job.run_id] = (proc, control)
             proc.start()
 
     def control(self, run_id: str, command: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import settings
+from app.config import Settings
 from tests.app.helpers import read_events
 from tests.app.browser import PAINTED, PHONE, UNLABELLED, open_page, shoot
 
@@ -21,7 +21,7 @@ expect = playwright_api.expect
 MNIST_RUN = {"dataset": "mnist", "dataset_params": {"train_subset": 10000},
              "layers": [{"units": 256, "activation": "relu"}], "epochs": 2}
 
-pytestmark = pytest.mark.skipif(settings.mnist_dir is None or not Path(settings.mnist_dir).is_dir(),
+pytestmark = pytest.mark.skipif(Settings().mnist_dir is None or not Path(Settings().mnist_dir).is_dir(),
                                 reason="no MNIST files: set MLP_MNIST_DIR")
 
 
