@@ -112,14 +112,11 @@ class RunManager:
     def stop(self, run_id: str) -> dict:
         run = self._require(run_id)
         with self._lock:
-            if run_id in self._queue:
-                self._queue.remove(run_id)
-                self._finish(run_id, {"status": "stopped", "stop_reason": "cancelled",
-                                      "epochs_done": run["epochs_done"], "model_id": None, "test_metrics": None})
-                self._announce_positions()
-            elif run_id in self._active:
+            if run_id in self._active:
                 self.executor.control(run_id, "stop")  # the worker ends the epoch's batch and saves the model
-            elif run["status"] == "interrupted":
+            elif run_id in self._queue or run["status"] == "interrupted":  # no worker to ask: it ends here
+                if run_id in self._queue:
+                    self._queue.remove(run_id)
                 self._finish(run_id, {"status": "stopped", "stop_reason": "cancelled",
                                       "epochs_done": run["epochs_done"], "model_id": None, "test_metrics": None})
             else:
@@ -213,22 +210,23 @@ class RunManager:
         elif type_ == "done":
             self._finish(run_id, data)
         elif type_ == "error":
-            self._emit(run_id, "error", data, status="failed", error=data["message"])
-            self._release(run_id)
+            self._end(run_id, "error", data, status="failed", error=data["message"])
         else:
             self._emit(run_id, type_, data)
 
     def _finish(self, run_id: str, done: dict) -> None:
-        """Record a run's end: its model (if any), the done event, a free slot."""
+        """Record a run's end: its model (if any), then the done event."""
         if done["model_id"]:
             self.models.add_trained(done["model_id"], run_id)
-        self._emit(run_id, "done", done, status=done["status"], epochs_done=done["epochs_done"],
-                   model_id=done.get("model_id"), test_metrics=done.get("test_metrics"))
-        self._release(run_id)
+        self._end(run_id, "done", done, status=done["status"], epochs_done=done["epochs_done"],
+                  model_id=done["model_id"], test_metrics=done["test_metrics"])
 
-    def _release(self, run_id: str) -> None:
+    def _end(self, run_id: str, type_: str, data: dict, **run_fields) -> None:
+        """Announce a run's last event with its slot already free: whoever hears it
+        and starts another run finds room for it."""
         with self._lock:
             self._active.discard(run_id)
+            self._emit(run_id, type_, data, **run_fields)
             self._start_next()
             self._announce_positions()
 
