@@ -2,7 +2,7 @@
 
 It trains one run, obeys the control flag the server sets (pause, resume,
 stop), writes checkpoints and the final model into the data directory, and
-reports everything as ``(run_id, type, data)`` tuples on the events queue. It
+reports everything as ``(run_id, type, data)`` tuples down its events pipe. It
 never touches SQLite: the server is the only writer.
 """
 
@@ -12,6 +12,7 @@ import os
 import time
 import traceback
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -44,12 +45,12 @@ class Job:
     cores: int  # tensor-parallel processes where the network is big enough to gain, else BLAS threads
 
 
-def run_job(job: Job, control, events) -> None:
-    """Train ``job``, obeying ``control`` (RUN, PAUSE, STOP); put ``(run_id, type, data)``
-    on ``events``: status, progress, epoch, then done or error."""
+def run_job(job: Job, control, events: Connection) -> None:
+    """Train ``job``, obeying ``control`` (RUN, PAUSE, STOP); send ``(run_id, type, data)``
+    down the ``events`` pipe: status, progress, epoch, then done or error."""
 
     def emit(type_: str, data: dict) -> None:
-        events.put((job.run_id, type_, data))
+        events.send((job.run_id, type_, data))
 
     os.nice(WORKER_NICENESS)
     try:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
@@ -52,6 +51,8 @@ def api(server):
 def app_client(tmp_path_factory):
     """The real app in this process (FastAPI's TestClient, lifespan run, SQLite in a tmp
     dir), for requests answered without training: validation, 404s, datasets, OpenAPI."""
+    from fastapi.testclient import TestClient
+
     settings = Settings(data_dir=tmp_path_factory.mktemp("in-process") / "data")
     with TestClient(create_app(settings)) as client:
         yield client
