@@ -72,7 +72,7 @@ class RunManager:
     def shutdown(self) -> None:
         self.executor.shutdown()
 
-    def checkpoint_dir(self, run_id: str) -> Path:
+    def _checkpoint_dir(self, run_id: str) -> Path:
         return self.settings.data_dir / "runs" / run_id
 
     # -- commands -----------------------------------------------------------
@@ -134,20 +134,20 @@ class RunManager:
             self.storage.delete_run(run_id)
             self._start_next()
             self._announce_positions()
-        shutil.rmtree(self.checkpoint_dir(run_id), ignore_errors=True)
+        shutil.rmtree(self._checkpoint_dir(run_id), ignore_errors=True)
         self._publish(run_id, Event(0, "deleted", json.dumps({"status": "deleted"})))
 
     # -- queries ------------------------------------------------------------
     def get(self, run_id: str) -> dict:
         run = self._require(run_id)
-        run["queue_position"] = self.queue_position(run_id)
+        run["queue_position"] = self._queue_position(run_id)
         return run
 
     def page(self, limit: int, offset: int) -> tuple[list[dict], int]:
         """Runs newest first, ``limit`` from ``offset``, and how many there are in all."""
         runs, total = self.storage.list_runs(limit, offset)
         for run in runs:
-            run["queue_position"] = self.queue_position(run["id"])
+            run["queue_position"] = self._queue_position(run["id"])
         return runs, total
 
     def history(self, run_id: str, metrics_only: bool = False) -> list[dict]:
@@ -158,7 +158,7 @@ class RunManager:
             epochs = [{k: v for k, v in m.items() if k not in ("layers", "view")} for m in epochs]
         return epochs
 
-    def queue_position(self, run_id: str) -> int | None:
+    def _queue_position(self, run_id: str) -> int | None:
         with self._lock:
             return self._queue.index(run_id) + 1 if run_id in self._queue else None
 
@@ -182,7 +182,7 @@ class RunManager:
 
     def _job(self, run_id: str) -> Job:
         run = self.storage.get_run(run_id)
-        checkpoint_dir = self.checkpoint_dir(run_id)
+        checkpoint_dir = self._checkpoint_dir(run_id)
         model_id = self.storage.new_id()  # the library records the model under it when the run ends
         return Job(
             run_id=run_id, experiment=Experiment.from_dict(run["spec"]),
