@@ -25,15 +25,13 @@ from mlp_engine.serialization import checkpoint_path
 
 from .config import Settings
 from .errors import ApiError
-from .executor import Executor, LocalProcessExecutor
+from .executor import TERMINAL_EVENTS, Executor, LocalProcessExecutor
 from .models import ModelLibrary
 from .spec import validate_spec
 from .storage import Storage
 from .worker import Job
 
 TERMINAL = ("completed", "stopped", "failed")
-#: Events after which a run's stream has nothing more to say.
-LAST_EVENTS = ("done", "error")
 
 
 @dataclass(frozen=True)
@@ -249,7 +247,7 @@ class RunManager:
             for seq, type_, data in await asyncio.to_thread(self.storage.events_after, run_id, last):
                 yield Event(seq, type_, data)
                 last = seq
-                if type_ in LAST_EVENTS:
+                if type_ in TERMINAL_EVENTS:
                     return
             run = await asyncio.to_thread(self.storage.get_run, run_id)
             if run is None or run["status"] in TERMINAL and run["last_seq"] <= last:
@@ -262,7 +260,7 @@ class RunManager:
                     continue  # already sent from the history
                 yield event
                 last = event.seq
-                if event.type in LAST_EVENTS:
+                if event.type in TERMINAL_EVENTS:
                     return
         finally:
             self._unsubscribe(run_id, queue)
