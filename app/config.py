@@ -43,6 +43,3 @@ class Settings(BaseSettings):
     def model_limits(self) -> ModelLimits:
         """What an imported model may declare: the network limits of a run, for every layer."""
         return ModelLimits(max_hidden_layers=self.max_hidden_layers, max_units=self.max_units)
-
-
-settings = Settings()

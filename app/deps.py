@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from .config import Settings
-from .model_store import ModelStore
+from .models import ModelLibrary
 from .runs import RunManager
 
 
@@ -17,10 +17,10 @@ def get_manager(request: Request) -> RunManager:
     return request.app.state.manager
 
 
-def get_models(request: Request) -> ModelStore:
+def get_models(request: Request) -> ModelLibrary:
     return request.app.state.models
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[RunManager, Depends(get_manager)]
-ModelsDep = Annotated[ModelStore, Depends(get_models)]
+ModelsDep = Annotated[ModelLibrary, Depends(get_models)]

@@ -3,7 +3,7 @@ RQ/Celery/Dramatiq queue, or Ray) can replace the local process pool without
 touching the routes or the run manager.
 
 The interface (:class:`Executor`):
-    ``submit(run_id, job)``  start a job (the run manager does the queueing);
+    ``submit(job)``  start a :class:`~app.worker.Job` (the run manager does the queueing);
     ``control(run_id, command)``  "pause" | "resume" | "stop";
     ``cancel(run_id)``  end it now, without waiting for a batch boundary;
     events come back through the ``on_event(run_id, type, data)`` callback.
@@ -12,8 +12,11 @@ The interface (:class:`Executor`):
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from typing import Callable, Protocol
 
 from . import worker
@@ -23,16 +26,28 @@ TERMINAL_EVENTS = ("done", "error")
 
 
 class Executor(Protocol):
-    def submit(self, run_id: str, job: dict) -> None: ...
+    def submit(self, job: worker.Job) -> None: ...
     def control(self, run_id: str, command: str) -> None: ...
     def cancel(self, run_id: str) -> None: ...
     def shutdown(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class _Worker:
+    process: mp.Process
+    control: object  # a shared int: worker.RUN, PAUSE or STOP
+    events: Connection  # the reading end of the worker's own events pipe
+
+
 class LocalProcessExecutor:
     """One worker process per run (forkserver: a clean process with NumPy and the
-    engine preloaded), a shared events queue, and a bridge thread that hands
-    each event to ``on_event`` and notices workers that die without a word."""
+    engine preloaded), each with a pipe of its own for its events, and a bridge
+    thread that hands each event to ``on_event`` and notices workers that die
+    without a word (their pipe closes).
+
+    A pipe per worker rather than one shared queue: a worker killed while it
+    writes (cancelled, or out of memory) would leave a shared queue's lock held
+    and silence every other run; here it spoils only its own pipe."""
 
     COMMANDS = {"pause": worker.PAUSE, "resume": worker.RUN, "stop": worker.STOP}
 
@@ -40,79 +55,93 @@ class LocalProcessExecutor:
         self.on_event = on_event
         self._ctx = mp.get_context("forkserver")
         self._ctx.set_forkserver_preload(["numpy", "mlp_engine", "app.worker"])
-        self._events = self._ctx.Queue()
-        self._workers: dict[str, tuple[mp.Process, object]] = {}
+        self._workers: dict[str, _Worker] = {}
         self._lock = threading.Lock()
+        self._new_pipes: queue.SimpleQueue[tuple[str, Connection]] = queue.SimpleQueue()
+        self._wake_reader, self._wake_writer = os.pipe()  # interrupts the bridge's wait
         self._closing = False
         self._bridge = threading.Thread(target=self._pump, name="executor-bridge", daemon=True)
         self._bridge.start()
 
-    def submit(self, run_id: str, job: dict) -> None:
+    def submit(self, job: worker.Job) -> None:
         control = self._ctx.RawValue("i", worker.RUN)
-        proc = self._ctx.Process(target=worker.run_job, args=(run_id, job, control, self._events),
-                                 name=f"run-{run_id}", daemon=True)
-        with self._lock:  # held across start(): the reaper must not see an unstarted process as dead
-            self._workers[run_id] = (proc, control)
+        reader, writer = self._ctx.Pipe(duplex=False)
+        proc = self._ctx.Process(target=worker.run_job, args=(job, control, writer),
+                                 name=f"run-{job.run_id}", daemon=True)
+        with self._lock:
+            self._workers[job.run_id] = _Worker(proc, control, reader)
             proc.start()
+        writer.close()  # the worker holds the only writing end now: the pipe closes when it dies
+        self._new_pipes.put((job.run_id, reader))
+        os.write(self._wake_writer, b"+")
 
     def control(self, run_id: str, command: str) -> None:
         with self._lock:
             entry = self._workers.get(run_id)
         if entry is not None:
-            entry[1].value = self.COMMANDS[command]
+            entry.control.value = self.COMMANDS[command]
 
     def cancel(self, run_id: str) -> None:
         with self._lock:
             entry = self._workers.pop(run_id, None)
         if entry is not None:
-            entry[0].kill()
-            entry[0].join(5)
+            entry.process.kill()
+            entry.process.join(5)
 
     def shutdown(self) -> None:
         self._closing = True
         with self._lock:
             entries = list(self._workers.values())
             self._workers.clear()
-        for proc, _ in entries:
-            proc.kill()
-        for proc, _ in entries:
-            proc.join(5)
-        self._events.put(None)
+        for entry in entries:
+            entry.process.kill()
+        for entry in entries:
+            entry.process.join(5)
+        os.write(self._wake_writer, b"+")
         self._bridge.join(5)
+        os.close(self._wake_reader)
+        os.close(self._wake_writer)
 
     # -- the bridge thread --------------------------------------------------
     def _pump(self) -> None:
-        while True:
-            try:
-                item = self._events.get(timeout=0.5)
-            except queue.Empty:
-                self._reap_dead()
-                continue
-            if item is None:
-                return
-            self._deliver(*item)
+        pipes: dict[Connection, str] = {}  # each live worker's events pipe -> its run
+        while not self._closing:
+            for ready in wait([self._wake_reader, *pipes]):
+                if ready == self._wake_reader:
+                    os.read(self._wake_reader, 4096)
+                    while not self._new_pipes.empty():
+                        run_id, reader = self._new_pipes.get()
+                        pipes[reader] = run_id
+                    continue
+                try:
+                    self._deliver(ready, *ready.recv())
+                except (EOFError, OSError):  # the worker has exited, or died mid-message
+                    self._closed(ready, pipes.pop(ready))
+                    ready.close()
+        for reader in pipes:
+            reader.close()
 
-    def _deliver(self, run_id: str, type_: str, data: dict) -> None:
-        if type_ in TERMINAL_EVENTS:
-            with self._lock:
-                entry = self._workers.pop(run_id, None)
-            if entry is None:  # cancelled meanwhile: the run manager already ended it
+    def _current(self, run_id: str, pipe: Connection) -> bool:
+        """Whether ``pipe`` is the running worker's of ``run_id`` (not a cancelled or
+        finished one's, whose run may since have started again)."""
+        entry = self._workers.get(run_id)
+        return entry is not None and entry.events is pipe
+
+    def _deliver(self, pipe: Connection, run_id: str, type_: str, data: dict) -> None:
+        with self._lock:
+            if not self._current(run_id, pipe):
                 return
-        elif run_id not in self._workers:
-            return
+            if type_ in TERMINAL_EVENTS:
+                del self._workers[run_id]
         self.on_event(run_id, type_, data)
 
-    def _reap_dead(self) -> None:
-        """A worker that exited without a done/error event crashed (killed, out of memory)."""
+    def _closed(self, pipe: Connection, run_id: str) -> None:
+        """A worker whose pipe closed before its done or error event crashed (killed, out of memory)."""
         with self._lock:
-            dead = [(rid, p) for rid, (p, _) in self._workers.items() if not p.is_alive()]
-        for run_id, proc in dead:
-            while True:  # deliver what it sent before it died
-                try:
-                    item = self._events.get_nowait()
-                except queue.Empty:
-                    break
-                if item is not None:
-                    self._deliver(*item)
-            if run_id in self._workers and not self._closing:
-                self._deliver(run_id, "error", {"message": f"the training process died (exit code {proc.exitcode})"})
+            if not self._current(run_id, pipe):
+                return
+            entry = self._workers.pop(run_id)
+        entry.process.join(5)
+        if not self._closing:
+            message = f"the training process died (exit code {entry.process.exitcode})"
+            self.on_event(run_id, "error", {"message": message})

@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .config import REPO_ROOT, Settings
 from .errors import ApiError
-from .model_store import ModelStore
-from .routes import datasets, inspect, models, runs
+from .models import ModelLibrary
+from .routes import ROUTERS
 from .runs import RunManager
 from .security import RequestGuard
 from .storage import Storage
@@ -69,10 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         storage = Storage(settings.data_dir / "playground.sqlite3")
-        manager = RunManager(settings, storage)
+        models = ModelLibrary(settings, storage)
+        manager = RunManager(settings, storage, models)
         manager.start(asyncio.get_running_loop())
-        app.state.manager = manager
-        app.state.models = ModelStore(settings.data_dir / "models", storage)
+        app.state.manager, app.state.models = manager, models
         try:
             yield
         finally:
@@ -84,8 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     _install_error_handlers(app)
-    for module in (runs, models, datasets, inspect):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
     templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 

@@ -1,5 +1,6 @@
 """The run manager: validates and queues runs, hands them to the executor,
-stores every event before announcing it, and fans events out to subscribers.
+stores every event before announcing it, fans events out to subscribers, and
+hands each finished run's model to the model library.
 
 Threads: routes call it from the event loop or its thread pool; the executor's
 bridge thread calls :meth:`RunManager.handle_event`. A lock guards the queue and
@@ -14,38 +15,38 @@ import json
 import os
 import shutil
 import threading
-import uuid
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlp_engine import Experiment
-from mlp_engine.batches import validation_size
 from mlp_engine.serialization import checkpoint_path
 
 from .config import Settings
 from .errors import ApiError
-from .executor import Executor, LocalProcessExecutor
+from .executor import TERMINAL_EVENTS, Executor, LocalProcessExecutor
+from .models import ModelLibrary
+from .spec import validate_spec
 from .storage import Storage
+from .worker import Job
 
-STATUSES = ("queued", "running", "paused", "completed", "stopped", "failed", "interrupted")
 TERMINAL = ("completed", "stopped", "failed")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Event:
     seq: int
     type: str
     data: str  # JSON
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
 class RunManager:
-    def __init__(self, settings: Settings, storage: Storage, executor: Executor | None = None):
+    def __init__(self, settings: Settings, storage: Storage, models: ModelLibrary,
+                 executor: Executor | None = None):
         self.settings = settings
         self.storage = storage
+        self.models = models
         self.executor = executor or LocalProcessExecutor(self.handle_event)
         self._lock = threading.RLock()
         self._queue: deque[str] = deque()
@@ -69,22 +70,18 @@ class RunManager:
     def shutdown(self) -> None:
         self.executor.shutdown()
 
-    # -- paths --------------------------------------------------------------
-    def checkpoint_dir(self, run_id: str):
+    def _checkpoint_dir(self, run_id: str) -> Path:
         return self.settings.data_dir / "runs" / run_id
-
-    def model_dir(self, model_id: str):
-        return self.settings.data_dir / "models" / model_id
 
     # -- commands -----------------------------------------------------------
     def create(self, spec: dict) -> dict:
-        """Queue a run of ``spec`` (already validated); returns the stored run."""
+        """Check a run spec (as ``RunCreate`` dumps it) and queue it; returns the stored run."""
+        experiment = validate_spec(spec, self.settings)
         with self._lock:
             if len(self._queue) >= self.settings.max_queued_runs and self._slots_free() == 0:
                 raise ApiError(429, f"the queue is full ({self.settings.max_queued_runs} runs wait): "
                                     "wait for a run to finish or stop one")
-            run_id = new_id()
-            self.storage.create_run(run_id, spec, "queued")
+            run_id = self.storage.create_run(experiment.to_dict())
             self._queue.append(run_id)
             self._emit(run_id, "status", {"status": "queued", "position": len(self._queue)})
             self._start_next()
@@ -113,14 +110,11 @@ class RunManager:
     def stop(self, run_id: str) -> dict:
         run = self._require(run_id)
         with self._lock:
-            if run_id in self._queue:
-                self._queue.remove(run_id)
-                self._finish(run_id, {"status": "stopped", "stop_reason": "cancelled",
-                                      "epochs_done": run["epochs_done"], "model_id": None, "test_metrics": None})
-                self._announce_positions()
-            elif run_id in self._active:
+            if run_id in self._active:
                 self.executor.control(run_id, "stop")  # the worker ends the epoch's batch and saves the model
-            elif run["status"] == "interrupted":
+            elif run_id in self._queue or run["status"] == "interrupted":  # no worker to ask: it ends here
+                if run_id in self._queue:
+                    self._queue.remove(run_id)
                 self._finish(run_id, {"status": "stopped", "stop_reason": "cancelled",
                                       "epochs_done": run["epochs_done"], "model_id": None, "test_metrics": None})
             else:
@@ -138,16 +132,31 @@ class RunManager:
             self.storage.delete_run(run_id)
             self._start_next()
             self._announce_positions()
-        shutil.rmtree(self.checkpoint_dir(run_id), ignore_errors=True)
+        shutil.rmtree(self._checkpoint_dir(run_id), ignore_errors=True)
         self._publish(run_id, Event(0, "deleted", json.dumps({"status": "deleted"})))
 
     # -- queries ------------------------------------------------------------
     def get(self, run_id: str) -> dict:
         run = self._require(run_id)
-        run["queue_position"] = self.queue_position(run_id)
+        run["queue_position"] = self._queue_position(run_id)
         return run
 
-    def queue_position(self, run_id: str) -> int | None:
+    def page(self, limit: int, offset: int) -> tuple[list[dict], int]:
+        """Runs newest first, ``limit`` from ``offset``, and how many there are in all."""
+        runs, total = self.storage.list_runs(limit, offset)
+        for run in runs:
+            run["queue_position"] = self._queue_position(run["id"])
+        return runs, total
+
+    def history(self, run_id: str, metrics_only: bool = False) -> list[dict]:
+        """The run's epoch events; ``metrics_only`` leaves out layer histograms and boundary views."""
+        self._require(run_id)
+        epochs = self.storage.epoch_history(run_id)
+        if metrics_only:
+            epochs = [{k: v for k, v in m.items() if k not in ("layers", "view")} for m in epochs]
+        return epochs
+
+    def _queue_position(self, run_id: str) -> int | None:
         with self._lock:
             return self._queue.index(run_id) + 1 if run_id in self._queue else None
 
@@ -165,21 +174,22 @@ class RunManager:
         with self._lock:
             while self._queue and self._slots_free() > 0:
                 run_id = self._queue.popleft()
-                run = self.storage.get_run(run_id)
-                resume = checkpoint_path(self.checkpoint_dir(run_id)).exists()
-                model_id = new_id()
-                job = {
-                    "run_id": run_id, "spec": run["spec"], "resume": resume, "model_id": model_id,
-                    "epochs_stored": run["epochs_done"],
-                    "mnist_dir": str(self.settings.mnist_dir) if self.settings.mnist_dir else None,
-                    "checkpoint_dir": str(self.checkpoint_dir(run_id)), "model_dir": str(self.model_dir(model_id)),
-                    "progress_interval": self.settings.progress_interval,
-                    # Runs share the cores: threads or processes that outnumber them spin and steal time.
-                    "cores": max(1, (os.cpu_count() or 1) // self.settings.max_concurrent_runs),
-                }
                 self._active.add(run_id)
-                self.executor.submit(run_id, job)
+                self.executor.submit(self._job(run_id))
                 self._announce_positions()
+
+    def _job(self, run_id: str) -> Job:
+        run = self.storage.get_run(run_id)
+        checkpoint_dir = self._checkpoint_dir(run_id)
+        model_id = self.storage.new_id()  # the library records the model under it when the run ends
+        return Job(
+            run_id=run_id, experiment=Experiment.from_dict(run["spec"]),
+            resume=checkpoint_path(checkpoint_dir).exists(), epochs_stored=run["epochs_done"],
+            model_id=model_id, model_dir=self.models.path(model_id), checkpoint_dir=checkpoint_dir,
+            mnist_dir=self.settings.mnist_dir, progress_interval=self.settings.progress_interval,
+            # Runs share the cores: threads or processes that outnumber them spin and steal time.
+            cores=max(1, (os.cpu_count() or 1) // self.settings.max_concurrent_runs),
+        )
 
     def _announce_positions(self) -> None:
         with self._lock:
@@ -198,30 +208,23 @@ class RunManager:
         elif type_ == "done":
             self._finish(run_id, data)
         elif type_ == "error":
-            self._emit(run_id, "error", data, status="failed", error=data["message"])
-            self._release(run_id)
+            self._end(run_id, "error", data, status="failed", error=data["message"])
         else:
             self._emit(run_id, type_, data)
 
     def _finish(self, run_id: str, done: dict) -> None:
-        """Record a run's end: its model (if any), the done event, a free slot."""
-        if done.get("model_id"):
-            arch = done.pop("architecture")
-            info = done.pop("dataset_info")
-            sizes = "-".join(str(s) for s in [arch["input_dim"], *(h["units"] for h in arch["hidden"]), arch["output_dim"]])
-            self.storage.create_model(
-                done["model_id"], run_id=run_id, name=f"{info['name']} {sizes}", dataset=info["name"],
-                source="trained", architecture=arch,
-                metrics={"test": done["test_metrics"], "epochs": done["epochs_done"], "dataset": info},
-                n_params=done.pop("n_params"),
-            )
-        self._emit(run_id, "done", done, status=done["status"], epochs_done=done["epochs_done"],
-                   model_id=done.get("model_id"), test_metrics=done.get("test_metrics"))
-        self._release(run_id)
+        """Record a run's end: its model (if any), then the done event."""
+        if done["model_id"]:
+            self.models.add_trained(done["model_id"], run_id)
+        self._end(run_id, "done", done, status=done["status"], epochs_done=done["epochs_done"],
+                  model_id=done["model_id"], test_metrics=done["test_metrics"])
 
-    def _release(self, run_id: str) -> None:
+    def _end(self, run_id: str, type_: str, data: dict, **run_fields) -> None:
+        """Announce a run's last event with its slot already free: whoever hears it
+        and starts another run finds room for it."""
         with self._lock:
             self._active.discard(run_id)
+            self._emit(run_id, type_, data, **run_fields)
             self._start_next()
             self._announce_positions()
 
@@ -231,12 +234,43 @@ class RunManager:
         self._publish(run_id, Event(seq, type_, payload))
 
     # -- subscribers --------------------------------------------------------
-    def subscribe(self, run_id: str) -> asyncio.Queue:
+    async def events(self, run_id: str, after: int = 0) -> AsyncIterator[Event]:
+        """The run's events after id ``after``: the stored ones, then live ones, until
+        its done or error event (or its deletion). Raises ApiError(404) first for an
+        unknown run, so the caller can answer before it starts streaming."""
+        await asyncio.to_thread(self._require, run_id)
+        queue = self._subscribe(run_id)  # before reading the history: nothing falls between
+        return self._stream(run_id, after, queue)
+
+    async def _stream(self, run_id: str, last: int, queue: asyncio.Queue) -> AsyncIterator[Event]:
+        try:
+            for seq, type_, data in await asyncio.to_thread(self.storage.events_after, run_id, last):
+                yield Event(seq, type_, data)
+                last = seq
+                if type_ in TERMINAL_EVENTS:
+                    return
+            run = await asyncio.to_thread(self.storage.get_run, run_id)
+            if run is None or run["status"] in TERMINAL and run["last_seq"] <= last:
+                return
+            while True:
+                event = await queue.get()
+                if event.type == "deleted":
+                    return
+                if event.seq <= last:
+                    continue  # already sent from the history
+                yield event
+                last = event.seq
+                if event.type in TERMINAL_EVENTS:
+                    return
+        finally:
+            self._unsubscribe(run_id, queue)
+
+    def _subscribe(self, run_id: str) -> asyncio.Queue:
         q: asyncio.Queue = asyncio.Queue()
         self._subscribers.setdefault(run_id, set()).add(q)
         return q
 
-    def unsubscribe(self, run_id: str, q: asyncio.Queue) -> None:
+    def _unsubscribe(self, run_id: str, q: asyncio.Queue) -> None:
         subs = self._subscribers.get(run_id)
         if subs is not None:
             subs.discard(q)
@@ -252,46 +286,3 @@ class RunManager:
                 q.put_nowait(event)
 
         self._loop.call_soon_threadsafe(deliver)
-
-
-def validate_spec(spec: dict, settings: Settings) -> dict:
-    """Check a run spec against the limits and the engine; returns it normalised
-    (every field filled in). Raises ApiError(422) saying what to change and where."""
-    layers = spec.get("layers", ())
-    widest = max(range(len(layers)), key=lambda i: layers[i].get("units", 0), default=0)
-    limits = [
-        (len(layers), settings.max_hidden_layers, "hidden layers", "MLP_MAX_HIDDEN_LAYERS", ["layers"]),
-        (layers[widest].get("units", 0) if layers else 0, settings.max_units, "units in a layer", "MLP_MAX_UNITS",
-         ["layers", widest, "units"]),
-        (spec.get("epochs", 0), settings.max_epochs, "epochs", "MLP_MAX_EPOCHS", ["epochs"]),
-        (spec.get("batch_size", 0), settings.max_batch_size, "batch_size", "MLP_MAX_BATCH_SIZE", ["batch_size"]),
-    ]
-    for value, limit, what, env, loc in limits:
-        if value > limit:
-            raise ApiError(422, f"{value} {what} is over this server's limit of {limit} ({env})", ["body", *loc])
-    experiment = _checked(None, lambda: Experiment.from_dict(spec), spec)
-    info = _checked(["dataset_params"], lambda: experiment.dataset_info(settings.mnist_dir), spec)
-    _checked(["layers"], lambda: experiment.model_config(info), spec)
-    _checked(["augment"], lambda: experiment.image_shape(info), spec)
-    if experiment.validation_split:
-        _checked(["validation_split"], lambda: validation_size(info["train_size"], experiment.validation_split), spec)
-    _checked(None, experiment.train_config, spec)
-    return experiment.to_dict()
-
-
-def _checked(loc: list | None, check, spec: dict):
-    """``check()``, its ValueError a 422 at ``loc`` (or at the field its message names)."""
-    try:
-        return check()
-    except (FileNotFoundError, ValueError) as exc:
-        message = str(exc)
-        loc = loc or _field_named_in(message, spec)
-        raise ApiError(422, message, None if loc is None else ["body", *loc]) from None
-
-
-def _field_named_in(message: str, spec: dict) -> list | None:
-    """The spec field an engine message is about, when it starts with its name."""
-    for field in spec:
-        if message.startswith(field) or message.startswith(field.replace("_", " ")):
-            return [field]
-    return None

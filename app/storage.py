@@ -1,4 +1,5 @@
-"""SQLite storage: runs, their events, and models. The only module with SQL.
+"""SQLite storage: runs, their events, and models. The only module with SQL, and
+the one place that mints ids.
 
 One thread owns the write connection (writes queue up behind it, as in
 datasette); reads use a connection per thread. WAL mode lets reads go on while
@@ -11,6 +12,7 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -105,14 +107,21 @@ class Storage:
         self._writer.submit(lambda: self._write_conn and self._write_conn.close()).result()
         self._writer.shutdown()
 
+    @staticmethod
+    def new_id() -> str:
+        """A fresh id for a run or a model (12 hex digits)."""
+        return uuid.uuid4().hex[:12]
+
     # -- runs ---------------------------------------------------------------
-    def create_run(self, run_id: str, spec: dict, status: str) -> None:
-        now = time.time()
+    def create_run(self, spec: dict) -> str:
+        """Store a new queued run of ``spec`` (a validated spec, every field filled in); returns its id."""
+        run_id, now = self.new_id(), time.time()
         self._write(lambda c: c.execute(
             "INSERT INTO runs (id, created_at, updated_at, status, spec, dataset, epochs_total)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (run_id, now, now, status, json.dumps(spec), spec["dataset"], spec["epochs"]),
+            " VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+            (run_id, now, now, json.dumps(spec), spec["dataset"], spec["epochs"]),
         ))
+        return run_id
 
     def get_run(self, run_id: str) -> dict | None:
         row = self._read().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -132,14 +141,6 @@ class Storage:
             f"SELECT * FROM runs WHERE status IN ({marks}) ORDER BY created_at", statuses
         ).fetchall()
         return [_row(r, RUN_JSON_FIELDS) for r in rows]
-
-    def update_run(self, run_id: str, **fields: Any) -> None:
-        for key in RUN_JSON_FIELDS:
-            if key in fields and fields[key] is not None:
-                fields[key] = json.dumps(fields[key])
-        fields["updated_at"] = time.time()
-        assignments = ", ".join(f"{k} = ?" for k in fields)  # keys are ours, never user input
-        self._write(lambda c: c.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*fields.values(), run_id)))
 
     def delete_run(self, run_id: str) -> None:
         self._write(lambda c: c.execute("DELETE FROM runs WHERE id = ?", (run_id,)))
@@ -179,6 +180,7 @@ class Storage:
     # -- models -------------------------------------------------------------
     def create_model(self, model_id: str, *, run_id: str | None, name: str, dataset: str, source: str,
                      architecture: dict, metrics: dict, n_params: int) -> None:
+        """Record a model whose files are saved under ``model_id`` (an id from :meth:`new_id`)."""
         self._write(lambda c: c.execute(
             "INSERT INTO models (id, run_id, created_at, name, dataset, source, architecture, metrics, n_params)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -2,7 +2,7 @@
 
 It trains one run, obeys the control flag the server sets (pause, resume,
 stop), writes checkpoints and the final model into the data directory, and
-reports everything as ``(run_id, type, data)`` tuples on the events queue. It
+reports everything as ``(run_id, type, data)`` tuples down its events pipe. It
 never touches SQLite: the server is the only writer.
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import time
 import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -27,43 +29,57 @@ WORKER_NICENESS = 10
 MAX_VIEWS = 50
 
 
-def run_job(run_id: str, job: dict, control, events) -> None:
-    """job: {"run_id", "spec", "mnist_dir", "checkpoint_dir", "model_dir", "model_id", "resume",
-    "epochs_stored", "progress_interval", "cores"}. A run trains on its ``cores``: as that many
-    tensor-parallel processes where the network is big enough to gain, else on BLAS threads."""
+@dataclass(frozen=True)
+class Job:
+    """One start of a run in a worker: the validated spec and what the worker needs besides."""
+
+    run_id: str
+    experiment: Experiment
+    resume: bool  # from the checkpoint in checkpoint_dir
+    epochs_stored: int  # epochs the server has stored: a resume announces any after these
+    model_id: str  # the id the trained model is saved under (in model_dir)
+    model_dir: Path
+    checkpoint_dir: Path
+    mnist_dir: Path | None
+    progress_interval: float  # least seconds between two progress events
+    cores: int  # tensor-parallel processes where the network is big enough to gain, else BLAS threads
+
+
+def run_job(job: Job, control, events: Connection) -> None:
+    """Train ``job``, obeying ``control`` (RUN, PAUSE, STOP); send ``(run_id, type, data)``
+    down the ``events`` pipe: status, progress, epoch, then done or error."""
 
     def emit(type_: str, data: dict) -> None:
-        events.put((run_id, type_, data))
+        events.send((job.run_id, type_, data))
 
     os.nice(WORKER_NICENESS)
     try:
-        with threadpool_limits(limits=job["cores"]):
+        with threadpool_limits(limits=job.cores):
             _train(job, control, emit)
     except Exception as exc:  # the run fails, the server lives on
         emit("error", {"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)})
 
 
-def _train(job: dict, control, emit) -> None:
-    experiment = Experiment.from_dict(job["spec"])
-    data = experiment.load_dataset(job["mnist_dir"])
-    checkpoint_dir = Path(job["checkpoint_dir"])
+def _train(job: Job, control, emit) -> None:
+    experiment = job.experiment
+    data = experiment.load_dataset(job.mnist_dir)
     config = experiment.train_config()
-    if job["resume"]:
-        model, arrays, scalars = load_checkpoint(checkpoint_dir)
+    if job.resume:
+        model, arrays, scalars = load_checkpoint(job.checkpoint_dir)
     else:
         model = MLP(experiment.model_config(data.info()))
-    processes = processes_for(model, len(data.X_train), config.batch_size, job["cores"])
+    processes = processes_for(model, len(data.X_train), config.batch_size, job.cores)
     trainer = Trainer(model, config, data.X_train, data.y_train, image_shape=data.image_shape,
                       image_background=data.image_background, processes=processes)
-    if job["resume"]:
+    if job.resume:
         trainer.load_state_dict(arrays, scalars)
         # The checkpoint is written before its epoch is announced: epochs the server
         # never stored (it died in between) are announced now, so none goes missing.
-        for metrics in trainer.history[job["epochs_stored"]:]:
+        for metrics in trainer.history[job.epochs_stored:]:
             emit("epoch", metrics)
     emit("status", {"status": "running", "epochs_done": trainer.epoch, "processes": processes})
 
-    progress = _ProgressReporter(trainer, emit, job["progress_interval"])
+    progress = _ProgressReporter(trainer, emit, job.progress_interval)
     view_every = max(1, experiment.epochs // MAX_VIEWS)
 
     def on_batch(info: dict) -> None:
@@ -78,7 +94,7 @@ def _train(job: dict, control, emit) -> None:
 
     def on_epoch(metrics: dict) -> None:
         # Checkpoint first: an announced epoch is always one a resume can start after.
-        save_checkpoint(checkpoint_dir, model, *trainer.state_dict())
+        save_checkpoint(job.checkpoint_dir, model, *trainer.state_dict())
         event = {**metrics, "ended_at": time.time()}  # wall clock, for measuring delivery latency
         if metrics["epoch"] % view_every == 0 or metrics["epoch"] == experiment.epochs:
             event["view"] = prediction_view(model, data.X_train)
@@ -90,11 +106,11 @@ def _train(job: dict, control, emit) -> None:
             "best_epoch": result.best_epoch, "model_id": None, "test_metrics": None}
     if trainer.epoch > 0:
         test = evaluate(model, data.X_test, data.y_test)
-        meta = {"run_id": job["run_id"], "dataset": data.info(), "test_metrics": test,
-                "epochs": trainer.epoch, "spec": job["spec"]}
-        save_model(model, job["model_dir"], meta)
-        done.update(model_id=job["model_id"], test_metrics=test, n_params=model.n_params,
-                    architecture=model.config.to_dict(), dataset_info=data.info())
+        # The metadata a model file carries (as an exported one does): the model library records it.
+        meta = {"dataset": data.name, "metrics": {"test": test, "epochs": trainer.epoch, "dataset": data.info()},
+                "spec": experiment.to_dict(), "run_id": job.run_id}
+        save_model(model, job.model_dir, meta)
+        done.update(model_id=job.model_id, test_metrics=test)
     emit("done", done)
 
 

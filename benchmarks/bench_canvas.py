@@ -141,7 +141,7 @@ def inprocess_latencies(model: MLP, png: bytes, repeats: int) -> np.ndarray:
     """ms of decode + preprocess + forward (trace) for one PNG, ``repeats`` times."""
     def once() -> None:
         digit = preprocess_digit(decode_image(png))
-        model.trace(digit.reshape(1, -1).astype(np.float64))  # as ModelStore.predict
+        model.trace(digit.reshape(1, -1).astype(np.float64))  # as ModelLibrary.predict
 
     for _ in range(10):
         once()

@@ -1,0 +1,5 @@
+"""The API's routers, one per resource."""
+
+from . import datasets, inspect, models, runs
+
+ROUTERS = [runs.router, models.router, datasets.router, inspect.router]

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from mlp_engine import DATASETS, PRESETS, Experiment, dataset_info
+from mlp_engine import DATASETS, PRESETS, Experiment
 from mlp_engine.fields import describe
 
+from ..catalog import dataset_list, dataset_samples
 from ..deps import SettingsDep
 from ..errors import ApiError
-from ..samples import dataset_samples
 
 router = APIRouter(prefix="/api", tags=["datasets"])
 
@@ -22,15 +21,7 @@ router = APIRouter(prefix="/api", tags=["datasets"])
 def list_datasets(settings: SettingsDep) -> list[dict]:
     """Every dataset: task, input shape, classes, split sizes, parameters and defaults.
     `available` is false where its files are missing (MNIST without MLP_MNIST_DIR)."""
-    out = []
-    for name, spec in DATASETS.items():
-        entry = {"name": name, "task": spec.task, "description": spec.description, "params": spec.params}
-        try:
-            entry.update(dataset_info(name, mnist_dir=settings.mnist_dir), available=True)
-        except FileNotFoundError as exc:
-            entry.update(available=False, error=str(exc))
-        out.append(entry)
-    return out
+    return dataset_list(settings.mnist_dir)
 
 
 @router.get("/datasets/{name}/samples")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
 from ..deps import ModelsDep, SettingsDep
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/models", tags=["models"])
 @router.get("", response_model=list[ModelPublic])
 def list_models(models: ModelsDep, dataset: Annotated[str | None, Query()] = None):
     """Models, newest first; `?dataset=mnist` for one dataset's."""
-    return models.storage.list_models(dataset)
+    return models.records(dataset)
 
 
 @router.get("/{model_id}", response_model=ModelPublic)
@@ -49,25 +49,20 @@ async def _read_capped(upload: UploadFile, limit: int) -> bytes:
 @router.post("/import", status_code=201, response_model=ModelPublic)
 async def import_model(models: ModelsDep, settings: SettingsDep, file: UploadFile = File(...)):
     """Import a zip made by the download route (checked; no pickle; size-capped)."""
-    data = await _read_capped(file, settings.max_upload_bytes)
-    return models.import_zip(data, settings.model_limits())
+    return models.import_zip(await _read_capped(file, settings.max_upload_bytes))
 
 
 @router.post("/{model_id}/predict", response_model=PredictResponse, response_model_exclude_none=True)
-def predict(model_id: str, body: PredictRequest, models: ModelsDep, settings: SettingsDep):
+def predict(model_id: str, body: PredictRequest, models: ModelsDep):
     """Classify raw feature vectors (`inputs`; for MNIST 784 values in [0, 1]) or a
     drawn digit (`image`, base64 PNG). Returns predictions, probabilities, and every
     hidden layer's activations."""
     if body.image is not None:
         return models.predict_image(model_id, base64_text=body.image)
-    if len(body.inputs) > settings.max_predict_rows:
-        raise ApiError(422, f"{len(body.inputs)} rows is over the limit of {settings.max_predict_rows} "
-                            "(MLP_MAX_PREDICT_ROWS): send fewer")
     return models.predict(model_id, body.inputs)
 
 
 @router.post("/{model_id}/predict/image", response_model=PredictResponse, response_model_exclude_none=True)
 async def predict_upload(model_id: str, models: ModelsDep, settings: SettingsDep, file: UploadFile = File(...)):
     """Classify an uploaded image file (multipart) with an MNIST model."""
-    data = await _read_capped(file, settings.max_upload_bytes)
-    return models.predict_image(model_id, data=data)
+    return models.predict_image(model_id, data=await _read_capped(file, settings.max_upload_bytes))

@@ -4,31 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse
 
 from ..deps import ManagerDep, SettingsDep
-from ..runs import TERMINAL, validate_spec
 from ..schemas import MAX_STORED_INT, RunCreate, RunDetail, RunPage, RunPublic
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 
 @router.post("", status_code=201, response_model=RunPublic)
-def create_run(body: RunCreate, manager: ManagerDep, settings: SettingsDep):
+def create_run(body: RunCreate, manager: ManagerDep):
     """Queue a training run. It starts when a worker is free; follow it on `/api/runs/{id}/events`."""
-    spec = validate_spec(body.model_dump(), settings)
-    return manager.create(spec)
+    return manager.create(body.model_dump())
 
 
 @router.get("", response_model=RunPage)
 def list_runs(manager: ManagerDep, limit: Annotated[int, Query(ge=1, le=200)] = 20,
               offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT)] = 0):
     """Runs, newest first."""
-    runs, total = manager.storage.list_runs(limit, offset)
-    for run in runs:
-        run["queue_position"] = manager.queue_position(run["id"])
+    runs, total = manager.page(limit, offset)
     return {"runs": runs, "total": total, "limit": limit, "offset": offset}
 
 
@@ -37,11 +32,7 @@ def get_run(run_id: str, manager: ManagerDep,
             history: Annotated[Literal["full", "metrics"], Query(
                 description="`metrics`: per-epoch numbers only, without layer histograms and boundary views")] = "full"):
     """A run's config, status, and its per-epoch metrics history."""
-    run = manager.get(run_id)
-    epochs = manager.storage.epoch_history(run_id)
-    if history == "metrics":
-        epochs = [{k: v for k, v in m.items() if k not in ("layers", "view")} for m in epochs]
-    return {**run, "history": epochs}
+    return {**manager.get(run_id), "history": manager.history(run_id, metrics_only=history == "metrics")}
 
 
 @router.post("/{run_id}/pause", response_model=RunPublic)
@@ -71,38 +62,12 @@ def delete_run(run_id: str, manager: ManagerDep):
 @router.get("/{run_id}/events", response_class=EventSourceResponse,
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "Events `status`, `progress`, `epoch`, `done`, `error`, each with an `id`."}})
-async def run_events(run_id: str, request: Request, manager: ManagerDep, settings: SettingsDep,
+async def run_events(run_id: str, manager: ManagerDep, settings: SettingsDep,
                      last_event_id: Annotated[int | None, Header()] = None,
                      after: Annotated[int | None, Query(ge=0, le=MAX_STORED_INT, description="start after this event id")] = None):
     """Server-sent events of a run: its history first, then live. Reconnect with
     `Last-Event-ID` (or `?after=`, which a browser's EventSource can send on its first
     connection) to get exactly the events after that id."""
-    last_event_id = last_event_id if last_event_id is not None else after
-    await run_in_threadpool(manager.get, run_id)  # 404 before the stream starts
-    queue = manager.subscribe(run_id)  # subscribe before reading history: nothing falls between
-
-    async def stream():
-        last = last_event_id or 0
-        try:
-            for seq, type_, data in await run_in_threadpool(manager.storage.events_after, run_id, last):
-                yield {"id": str(seq), "event": type_, "data": data}
-                last = seq
-                if type_ in ("done", "error"):
-                    return
-            run = await run_in_threadpool(manager.storage.get_run, run_id)
-            if run is None or run["status"] in TERMINAL and run["last_seq"] <= last:
-                return
-            while True:
-                event = await queue.get()
-                if event.type == "deleted":
-                    return
-                if event.seq <= last:
-                    continue  # already sent from the history
-                yield {"id": str(event.seq), "event": event.type, "data": event.data}
-                last = event.seq
-                if event.type in ("done", "error"):
-                    return
-        finally:
-            manager.unsubscribe(run_id, queue)
-
-    return EventSourceResponse(stream(), ping=settings.heartbeat_seconds)
+    events = await manager.events(run_id, after=last_event_id if last_event_id is not None else after or 0)
+    stream = ({"id": str(e.seq), "event": e.type, "data": e.data} async for e in events)
+    return EventSourceResponse(stream, ping=settings.heartbeat_seconds)

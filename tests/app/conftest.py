@@ -1,4 +1,11 @@
-"""Fixtures for the API and browser tests: the real app under uvicorn."""
+"""Fixtures for the API and browser tests: the real app under uvicorn, or in this
+process for requests that never start a run.
+
+A server takes about a second to start, so a test module shares one
+(``shared_server``, ``shared_api``): its tests see each other's runs and models, so
+each looks only at what it created. A test that stops or restarts its server, or
+needs it empty, takes one of its own (``server``, ``api``).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,28 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.config import Settings
+from app.main import create_app
 from tests.app.live_server import LiveServer
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server for the whole test module."""
+    live = LiveServer(tmp_path_factory.mktemp("shared") / "data").start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_api(shared_server):
+    with httpx.Client(base_url=shared_server.url, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture
 def server(tmp_path):
+    """A server of the test's own, with an empty data directory."""
     live = LiveServer(tmp_path / "data").start()
     yield live
     live.stop()
@@ -20,6 +44,17 @@ def server(tmp_path):
 @pytest.fixture
 def api(server):
     with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory):
+    """The real app in this process (FastAPI's TestClient, lifespan run, SQLite in a tmp
+    dir), for requests answered without training: validation, 404s, datasets, OpenAPI."""
+    from fastapi.testclient import TestClient
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("in-process") / "data")
+    with TestClient(create_app(settings)) as client:
         yield client
 
 

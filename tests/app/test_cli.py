@@ -1,5 +1,5 @@
 """The Python client (app/client.py) and the ``mlp-playground`` CLI (app/cli.py),
-against the real server."""
+against the real server: one for the module, whose runs the tests share."""
 
 from __future__ import annotations
 
@@ -20,9 +20,14 @@ from tests.app.live_server import REPO_ROOT
 XOR_FLAGS = ["--dataset", "xor", "--layers", "4:tanh", "--epochs", "150", "--batch-size", "4", "--lr", "0.05"]
 
 
-@pytest.fixture
-def client(server):
-    with Client(server.url) as c:
+@pytest.fixture(scope="module")
+def url(shared_server) -> str:
+    return shared_server.url
+
+
+@pytest.fixture(scope="module")
+def client(url):
+    with Client(url) as c:
         yield c
 
 
@@ -32,8 +37,8 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_train_follow_prints_falling_loss_then_predict(client, server, capsys):
-    code, out, err = run_cli(capsys, "train", *XOR_FLAGS, "--follow", "--url", server.url)
+def test_train_follow_prints_falling_loss_then_predict(client, url, capsys):
+    code, out, err = run_cli(capsys, "train", *XOR_FLAGS, "--follow", "--url", url)
     assert code == 0, err
     epochs = [(int(e), float(loss)) for e, loss in re.findall(r"^epoch (\d+)/150  train loss ([\d.]+)", out, re.M)]
     assert [e for e, _ in epochs] == list(range(1, 151))
@@ -43,30 +48,31 @@ def test_train_follow_prints_falling_loss_then_predict(client, server, capsys):
     assert done, out
     model_id, run_id = done[1], re.match(r"run (\w+): xor, 150 epochs", out)[1]
 
-    code, out, _ = run_cli(capsys, "predict", model_id, "--inputs", "[[0,0],[0,1],[1,0],[1,1]]", "--url", server.url)
+    code, out, _ = run_cli(capsys, "predict", model_id, "--inputs", "[[0,0],[0,1],[1,0],[1,1]]", "--url", url)
     assert code == 0
     assert re.findall(r"-> (\d)  p=", out) == ["0", "1", "1", "0"]
 
-    code, out, _ = run_cli(capsys, "watch", run_id, "--url", server.url)  # a finished run replays
+    code, out, _ = run_cli(capsys, "watch", run_id, "--url", url)  # a finished run replays
     assert code == 0 and done[0] in out and out.count("train loss") == 150
-    _, out, _ = run_cli(capsys, "runs", "--url", server.url)
+    _, out, _ = run_cli(capsys, "runs", "--url", url)
     assert re.search(rf"^{run_id}\s+completed\s+xor\s+150/150\s+{model_id}", out, re.M)
-    _, out, _ = run_cli(capsys, "models", "--url", server.url)
+    _, out, _ = run_cli(capsys, "models", "--url", url)
     assert re.search(rf"^{model_id}\s+xor 2-4-1\s+trained", out, re.M)
 
 
-def test_bad_input_exits_2_with_one_line(client, server, capsys):
-    code, out, err = run_cli(capsys, "train", "--layers", "4:swish", "--url", server.url)
+def test_bad_input_exits_2_with_one_line(client, url, capsys):
+    runs_before = client.runs()["total"]
+    code, out, err = run_cli(capsys, "train", "--layers", "4:swish", "--url", url)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "layers.0.activation" in err and "'tanh'" in err, err
-    assert client.runs()["total"] == 0  # nothing was queued
+    assert client.runs()["total"] == runs_before  # nothing was queued
 
     for argv in (["train", "--layers", "x"], ["train", "--param", "noise"], ["predict", "m", "--inputs", "[[0"]):
         code, _, err = run_cli(capsys, *argv, "--url", "http://127.0.0.1:9")  # parsing fails before any request
         assert code == 2 and err.count("\n") == 1 and "error: argument" in err, err
     assert "'x' is not UNITS[:ACTIVATION]" in run_cli(capsys, "train", "--layers", "x")[2]
 
-    code, _, err = run_cli(capsys, "stop", "nope", "--url", server.url)  # server errors print its detail
+    code, _, err = run_cli(capsys, "stop", "nope", "--url", url)  # server errors print its detail
     assert code == 1 and "no run with id 'nope'" in err
 
 
@@ -122,10 +128,10 @@ class _Cut(httpx.SyncByteStream):
         self.inner.close()
 
 
-def test_events_reconnect_with_last_event_id_after_a_drop(client, server):
+def test_events_reconnect_with_last_event_id_after_a_drop(client, url):
     run_id = client.create_run({**XOR_RUN, "epochs": 20})["id"]
     transport = DropFirstStream(keep=3)
-    with Client(server.url, transport=transport) as flaky:
+    with Client(url, transport=transport) as flaky:
         events = list(flaky.events(run_id))
     assert transport.last_event_ids == [None, "3"]
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))  # no gap, no repeat
@@ -133,9 +139,9 @@ def test_events_reconnect_with_last_event_id_after_a_drop(client, server):
 
 
 @pytest.mark.timeout(60)
-def test_ctrl_c_detaches_and_the_run_goes_on(client, server):
+def test_ctrl_c_detaches_and_the_run_goes_on(client, url):
     argv = ["train", "--dataset", "circle", "--layers", "32", "--epochs", "1000", "--batch-size", "1", "--follow"]
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", *argv, "--url", server.url], cwd=REPO_ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", *argv, "--url", url], cwd=REPO_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     run_id = re.match(r"run (\w+):", proc.stdout.readline())[1]
     for line in proc.stdout:

@@ -64,37 +64,23 @@ def train(client: httpx.Client, spec: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, mnist_dir):
-    server = LiveServer(tmp_path_factory.mktemp("predict-image") / "data",
-                        env={"MLP_MNIST_DIR": str(mnist_dir)}).start()
-    yield server
-    server.stop()
+def mnist_model(shared_api, mnist_dir) -> str:
+    return train(shared_api, MNIST_QUICK)
 
 
 @pytest.fixture(scope="module")
-def client(live):
-    with httpx.Client(base_url=live.url, timeout=60) as c:
-        yield c
+def xor_model(shared_api) -> str:
+    return train(shared_api, {**XOR_RUN, "epochs": 5})
 
 
 @pytest.fixture(scope="module")
-def mnist_model(client) -> str:
-    return train(client, MNIST_QUICK)
-
-
-@pytest.fixture(scope="module")
-def xor_model(client) -> str:
-    return train(client, {**XOR_RUN, "epochs": 5})
-
-
-@pytest.fixture(scope="module")
-def known_digits(client, mnist_model, mnist_dir) -> list[tuple[np.ndarray, int]]:
+def known_digits(shared_api, mnist_model, mnist_dir) -> list[tuple[np.ndarray, int]]:
     """N_DIGITS MNIST test digits (28, 28) uint8 with their labels, among the first 40,
     that the model classifies right as raw pixels."""
     images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")[:40]
     labels = read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz")[:40]
     raw = (images.reshape(len(images), 784) / 255.0).round(4).tolist()
-    predicted = client.post(f"/api/models/{mnist_model}/predict", json={"inputs": raw}).raise_for_status()
+    predicted = shared_api.post(f"/api/models/{mnist_model}/predict", json={"inputs": raw}).raise_for_status()
     right = [i for i, p in enumerate(predicted.json()["predictions"]) if p == labels[i]]
     assert len(right) >= N_DIGITS, f"the quick model got only {len(right)} of 40 raw digits right"
     return [(images[i], int(labels[i])) for i in right[:N_DIGITS]]
@@ -104,10 +90,10 @@ def known_digits(client, mnist_model, mnist_dir) -> list[tuple[np.ndarray, int]]
 
 
 @pytest.mark.parametrize("mode", SEND_MODES)
-def test_canvas_drawing_is_classified_as_its_digit(client, mnist_model, known_digits, mode):
+def test_canvas_drawing_is_classified_as_its_digit(shared_api, mnist_model, known_digits, mode):
     agree = 0
     for digit, label in known_digits:
-        response = send_image(client, mnist_model, canvas_png(digit), mode)
+        response = send_image(shared_api, mnist_model, canvas_png(digit), mode)
         assert response.status_code == 200, response.text
         body = response.json()
         agree += body["predictions"] == [label]
@@ -127,34 +113,34 @@ def test_canvas_drawing_is_classified_as_its_digit(client, mnist_model, known_di
     assert agree >= N_DIGITS - 1, f"{agree} of {N_DIGITS} canvas drawings classified as their digit"
 
 
-def test_the_three_ways_of_sending_agree(client, mnist_model, known_digits):
+def test_the_three_ways_of_sending_agree(shared_api, mnist_model, known_digits):
     data = canvas_png(known_digits[0][0])
-    bodies = [send_image(client, mnist_model, data, mode).json() for mode in SEND_MODES]
+    bodies = [send_image(shared_api, mnist_model, data, mode).json() for mode in SEND_MODES]
     assert bodies[0]["input"] == bodies[1]["input"] == bodies[2]["input"]
     assert bodies[0]["probabilities"] == bodies[1]["probabilities"] == bodies[2]["probabilities"]
 
 
 @pytest.mark.parametrize("mode", SEND_MODES)
-def test_blank_canvas_is_rejected(client, mnist_model, mode):
+def test_blank_canvas_is_rejected(shared_api, mnist_model, mode):
     blank = png_bytes(Image.new("RGB", (280, 280), "white"))
-    assert_error(send_image(client, mnist_model, blank, mode), 422, "blank", "draw a digit first")
+    assert_error(send_image(shared_api, mnist_model, blank, mode), 422, "blank", "draw a digit first")
 
 
 @pytest.mark.parametrize("mode", SEND_MODES)
-def test_garbage_bytes_are_rejected(client, mnist_model, mode):
-    assert_error(send_image(client, mnist_model, b"\x89PNG but not really" * 10, mode), 422, "PNG or JPEG")
+def test_garbage_bytes_are_rejected(shared_api, mnist_model, mode):
+    assert_error(send_image(shared_api, mnist_model, b"\x89PNG but not really" * 10, mode), 422, "PNG or JPEG")
 
 
-def test_text_that_is_not_base64_is_rejected(client, mnist_model):
+def test_text_that_is_not_base64_is_rejected(shared_api, mnist_model):
     url = f"/api/models/{mnist_model}/predict"
-    assert_error(client.post(url, json={"image": "certainly not base64!"}), 422, "base64")
-    assert_error(client.post(url, json={"image": "data:image/png,rawbytes"}), 422, "base64")
+    assert_error(shared_api.post(url, json={"image": "certainly not base64!"}), 422, "base64")
+    assert_error(shared_api.post(url, json={"image": "data:image/png,rawbytes"}), 422, "base64")
 
 
 @pytest.mark.parametrize("mode", SEND_MODES)
-def test_image_sent_to_a_non_mnist_model_is_rejected(client, xor_model, known_digits, mode):
+def test_image_sent_to_a_non_mnist_model_is_rejected(shared_api, xor_model, known_digits, mode):
     drawing = canvas_png(known_digits[0][0])
-    assert_error(send_image(client, xor_model, drawing, mode), 422, "takes 2 inputs", "not a 28x28 image")
+    assert_error(send_image(shared_api, xor_model, drawing, mode), 422, "takes 2 inputs", "not a 28x28 image")
 
 
 def test_upload_over_the_size_limit_gets_413(tmp_path, mnist_dir):
@@ -178,17 +164,17 @@ def test_upload_over_the_size_limit_gets_413(tmp_path, mnist_dir):
         server.stop()
 
 
-def test_a_standardised_model_gets_its_drawing_standardised(client, known_digits):
+def test_a_standardised_model_gets_its_drawing_standardised(shared_api, known_digits):
     """A model trained with standardize: true saw (pixel - mean) / std: a drawing gets the
     same, with the mean and std of its training images, kept in the model's record."""
     spec = {**MNIST_QUICK, "dataset_params": {"train_subset": 2000, "standardize": True}, "epochs": 1}
-    model_id = train(client, spec)
-    scaling = client.get(f"/api/models/{model_id}").json()["metrics"]["dataset"]["standardization"]
+    model_id = train(shared_api, spec)
+    scaling = shared_api.get(f"/api/models/{model_id}").json()["metrics"]["dataset"]["standardization"]
     assert 0.1 < scaling["mean"] < 0.2 and 0.25 < scaling["std"] < 0.4  # MNIST's pixel statistics
-    body = send_image(client, model_id, canvas_png(known_digits[0][0]), "base64").json()
+    body = send_image(shared_api, model_id, canvas_png(known_digits[0][0]), "base64").json()
     raw = np.array(body["input"]).reshape(1, -1)  # the preprocessed drawing, in [0, 1]
-    as_trained = client.post(f"/api/models/{model_id}/predict",
+    as_trained = shared_api.post(f"/api/models/{model_id}/predict",
                              json={"inputs": ((raw - scaling["mean"]) / scaling["std"]).tolist()}).json()
     np.testing.assert_allclose(body["probabilities"], as_trained["probabilities"], atol=1e-5)
-    unscaled = client.post(f"/api/models/{model_id}/predict", json={"inputs": raw.tolist()}).json()
+    unscaled = shared_api.post(f"/api/models/{model_id}/predict", json={"inputs": raw.tolist()}).json()
     assert not np.allclose(body["probabilities"], unscaled["probabilities"], atol=1e-3)

@@ -1,4 +1,9 @@
-"""Runs over real HTTP: create, stream, reconnect, control, restart, predict."""
+"""Runs over real HTTP: create, stream, reconnect, control, restart, predict.
+
+The tests share one server (``shared_api``) and look only at the runs they create;
+those that kill or restart a server have their own (``server``, ``api``). Requests
+answered without training (validation, 404s, datasets, OpenAPI) go to the app in
+this process (``app_client``)."""
 
 from __future__ import annotations
 
@@ -28,13 +33,20 @@ def wait_for(api: httpx.Client, run_id: str, condition, timeout: float = 60.0) -
     raise AssertionError(f"run {run_id} never got there: {run['status']}, {run['epochs_done']} epochs")
 
 
-def test_create_follow_and_predict(api):
-    created = api.post("/api/runs", json=XOR_RUN)
+@pytest.fixture(scope="module")
+def xor_model(shared_api) -> str:
+    """A trained XOR model on the shared server."""
+    run_id = shared_api.post("/api/runs", json=XOR_RUN).json()["id"]
+    return read_events(shared_api, run_id)[-1]["data"]["model_id"]
+
+
+def test_create_follow_and_predict(shared_api):
+    created = shared_api.post("/api/runs", json=XOR_RUN)
     assert created.status_code == 201
     run_id = created.json()["id"]
     assert created.json()["status"] in ("queued", "running")
 
-    events = read_events(api, run_id)
+    events = read_events(shared_api, run_id)
     ids = [e["id"] for e in events]
     assert ids == list(range(1, len(ids) + 1))  # every event numbered, in order
     epochs = [e["data"] for e in events if e["event"] == "epoch"]
@@ -49,12 +61,12 @@ def test_create_follow_and_predict(api):
     assert done["event"] == "done" and done["data"]["status"] == "completed"
     assert done["data"]["test_metrics"]["accuracy"] == 1.0
 
-    run = api.get(f"/api/runs/{run_id}").json()
+    run = shared_api.get(f"/api/runs/{run_id}").json()
     assert run["status"] == "completed" and run["epochs_done"] == 150
     assert len(run["history"]) == 150 and run["model_id"] == done["data"]["model_id"]
 
     model_id = run["model_id"]
-    predicted = api.post(f"/api/models/{model_id}/predict", json={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]]})
+    predicted = shared_api.post(f"/api/models/{model_id}/predict", json={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]]})
     assert predicted.status_code == 200
     body = predicted.json()
     assert body["predictions"] == [0, 1, 1, 0]
@@ -62,57 +74,54 @@ def test_create_follow_and_predict(api):
     assert len(body["activations"]) == 4 and len(body["activations"][0][0]) == 4  # 4 examples x 1 layer x 4 units
 
 
-def test_reconnect_with_last_event_id_gets_exactly_the_rest(api):
-    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
-    first = read_events(api, run_id, limit=10)
-    rest = read_events(api, run_id, last_event_id=first[-1]["id"])
-    everything = read_events(api, run_id)
+def test_reconnect_with_last_event_id_gets_exactly_the_rest(shared_api):
+    run_id = shared_api.post("/api/runs", json=XOR_RUN).json()["id"]
+    first = read_events(shared_api, run_id, limit=10)
+    rest = read_events(shared_api, run_id, last_event_id=first[-1]["id"])
+    everything = read_events(shared_api, run_id)
     assert [e["id"] for e in first + rest] == [e["id"] for e in everything]
     assert rest[0]["id"] == first[-1]["id"] + 1
 
 
-def test_two_clients_watch_one_run_and_get_the_same_events(api, server):
-    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
-    with httpx.Client(base_url=server.url, timeout=30) as other:
-        a = read_events(api, run_id)
+def test_two_clients_watch_one_run_and_get_the_same_events(shared_api, shared_server):
+    run_id = shared_api.post("/api/runs", json=XOR_RUN).json()["id"]
+    with httpx.Client(base_url=shared_server.url, timeout=30) as other:
+        a = read_events(shared_api, run_id)
         b = read_events(other, run_id)
     assert [(e["id"], e["event"]) for e in a] == [(e["id"], e["event"]) for e in b]
 
 
-def test_pause_resume_stop(api):
-    run_id = api.post("/api/runs", json=SLOW_RUN).json()["id"]
-    wait_for(api, run_id, lambda r: r["status"] == "running" and r["epochs_done"] >= 1)
-    assert api.post(f"/api/runs/{run_id}/pause").status_code == 200
-    paused = wait_for(api, run_id, lambda r: r["status"] == "paused")
+def test_pause_resume_stop(shared_api):
+    run_id = shared_api.post("/api/runs", json=SLOW_RUN).json()["id"]
+    wait_for(shared_api, run_id, lambda r: r["status"] == "running" and r["epochs_done"] >= 1)
+    assert shared_api.post(f"/api/runs/{run_id}/pause").status_code == 200
+    paused = wait_for(shared_api, run_id, lambda r: r["status"] == "paused")
     time.sleep(0.5)
-    assert api.get(f"/api/runs/{run_id}").json()["epochs_done"] == paused["epochs_done"]  # really paused
-    assert_error(api.post(f"/api/runs/{run_id}/pause"), 409, "only a running run can be paused")
-    assert api.post(f"/api/runs/{run_id}/resume").status_code == 200
-    wait_for(api, run_id, lambda r: r["status"] == "running" and r["epochs_done"] > paused["epochs_done"])
-    api.post(f"/api/runs/{run_id}/stop")
-    stopped = wait_for(api, run_id, lambda r: r["status"] == "stopped")
+    assert shared_api.get(f"/api/runs/{run_id}").json()["epochs_done"] == paused["epochs_done"]  # really paused
+    assert_error(shared_api.post(f"/api/runs/{run_id}/pause"), 409, "only a running run can be paused")
+    assert shared_api.post(f"/api/runs/{run_id}/resume").status_code == 200
+    wait_for(shared_api, run_id, lambda r: r["status"] == "running" and r["epochs_done"] > paused["epochs_done"])
+    shared_api.post(f"/api/runs/{run_id}/stop")
+    stopped = wait_for(shared_api, run_id, lambda r: r["status"] == "stopped")
     assert stopped["epochs_done"] < 60
     assert stopped["model_id"]  # the weights trained so far are kept
-    statuses = [e["data"]["status"] for e in read_events(api, run_id) if e["event"] == "status"]
+    statuses = [e["data"]["status"] for e in read_events(shared_api, run_id) if e["event"] == "status"]
     assert "paused" in statuses and statuses.count("running") >= 2
-    assert_error(api.post(f"/api/runs/{run_id}/resume"), 409, "is stopped")
+    assert_error(shared_api.post(f"/api/runs/{run_id}/resume"), 409, "is stopped")
 
 
-def test_queue_beyond_concurrency_reports_positions(api):
-    ids = [api.post("/api/runs", json=SLOW_RUN).json()["id"] for _ in range(3)]
-    third = api.get(f"/api/runs/{ids[2]}").json()
+def test_queue_beyond_concurrency_reports_positions(shared_api):
+    """Tests before it ended their runs (a run's slot is free once its done event is out)."""
+    ids = [shared_api.post("/api/runs", json=SLOW_RUN).json()["id"] for _ in range(3)]
+    third = shared_api.get(f"/api/runs/{ids[2]}").json()
     assert third["status"] == "queued" and third["queue_position"] == 1
-    # The server answers at once while two runs train.
-    started = time.perf_counter()
-    assert api.get("/api/runs").status_code == 200
-    assert time.perf_counter() - started < 0.5
     for run_id in ids[:2]:  # both slots train (a worker reports "running" once it has started)
-        wait_for(api, run_id, lambda r: r["status"] == "running")
-    assert api.get(f"/api/runs/{ids[2]}").json()["status"] == "queued"
-    api.post(f"/api/runs/{ids[0]}/stop")
-    wait_for(api, ids[2], lambda r: r["status"] == "running")
+        wait_for(shared_api, run_id, lambda r: r["status"] == "running")
+    assert shared_api.get(f"/api/runs/{ids[2]}").json()["status"] == "queued"  # answered while two runs train
+    shared_api.post(f"/api/runs/{ids[0]}/stop")
+    wait_for(shared_api, ids[2], lambda r: r["status"] == "running")
     for run_id in ids:
-        api.delete(f"/api/runs/{run_id}")
+        shared_api.delete(f"/api/runs/{run_id}")
 
 
 def test_restart_mid_run_interrupts_then_resume_completes(api, server):
@@ -132,18 +141,19 @@ def test_restart_mid_run_interrupts_then_resume_completes(api, server):
         assert ids == sorted(set(ids))
 
 
-def test_delete_run(api):
-    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
-    read_events(api, run_id)
-    assert api.delete(f"/api/runs/{run_id}").status_code == 204
-    assert_error(api.get(f"/api/runs/{run_id}"), 404, "no run with id")
+def test_delete_run(shared_api):
+    run_id = shared_api.post("/api/runs", json=XOR_RUN).json()["id"]
+    read_events(shared_api, run_id)
+    assert shared_api.delete(f"/api/runs/{run_id}").status_code == 204
+    assert_error(shared_api.get(f"/api/runs/{run_id}"), 404, "no run with id")
 
 
-def test_runs_are_listed_newest_first_and_paginated(api):
-    ids = [api.post("/api/runs", json={**XOR_RUN, "epochs": 1}).json()["id"] for _ in range(3)]
-    page = api.get("/api/runs", params={"limit": 2}).json()
-    assert page["total"] == 3 and [r["id"] for r in page["runs"]] == ids[::-1][:2]
-    assert [r["id"] for r in api.get("/api/runs", params={"limit": 2, "offset": 2}).json()["runs"]] == ids[:1]
+def test_runs_are_listed_newest_first_and_paginated(shared_api):
+    before = shared_api.get("/api/runs").json()["total"]
+    ids = [shared_api.post("/api/runs", json={**XOR_RUN, "epochs": 1}).json()["id"] for _ in range(3)]
+    page = shared_api.get("/api/runs", params={"limit": 2}).json()
+    assert page["total"] == before + 3 and [r["id"] for r in page["runs"]] == ids[::-1][:2]
+    assert [r["id"] for r in shared_api.get("/api/runs", params={"limit": 1, "offset": 2}).json()["runs"]] == ids[:1]
 
 
 @pytest.mark.parametrize(
@@ -166,58 +176,55 @@ def test_runs_are_listed_newest_first_and_paginated(api):
         ({"augment": {"max_shift": 2, "max_rotation": 10}}, ["augmentation needs image inputs"]),
     ],
 )
-def test_bad_run_specs_get_422_with_a_detail(api, change, fragments):
-    assert_error(api.post("/api/runs", json={**XOR_RUN, **change}), 422, *fragments)
+def test_bad_run_specs_get_422_with_a_detail(app_client, change, fragments):
+    assert_error(app_client.post("/api/runs", json={**XOR_RUN, **change}), 422, *fragments)
 
 
-def test_bad_requests_never_500(api):
-    assert_error(api.post("/api/runs", content=b"{not json", headers={"content-type": "application/json"}), 422)
-    assert_error(api.post("/api/runs/nope/stop"), 404, "no run with id 'nope'")
-    assert_error(api.get("/api/runs/nope/events"), 404)
-    assert_error(api.get("/api/models/nope"), 404, "no model with id")
-    assert_error(api.get("/api/runs", params={"limit": 0}), 422, "limit")
+def test_bad_requests_never_500(app_client):
+    assert_error(app_client.post("/api/runs", content=b"{not json", headers={"content-type": "application/json"}), 422)
+    assert_error(app_client.post("/api/runs/nope/stop"), 404, "no run with id 'nope'")
+    assert_error(app_client.get("/api/runs/nope/events"), 404)
+    assert_error(app_client.get("/api/models/nope"), 404, "no model with id")
+    assert_error(app_client.get("/api/runs", params={"limit": 0}), 422, "limit")
 
 
-def test_predict_rejects_bad_inputs(api):
-    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
-    model_id = read_events(api, run_id)[-1]["data"]["model_id"]
-    url = f"/api/models/{model_id}/predict"
-    assert_error(api.post(url, json={"inputs": [[0, 1, 1]]}), 422, "(N, 2)")
-    assert_error(api.post(url, json={"inputs": [["a", 1]]}), 422, "inputs")
-    assert_error(api.post(url, content=b'{"inputs": [[NaN, 1]]}', headers={"content-type": "application/json"}), 422)
-    assert_error(api.post(url, json={}), 422, "exactly one of")
-    assert_error(api.post(url, json={"inputs": [[0, 1]] * 2000}), 422, "MLP_MAX_PREDICT_ROWS")
-    assert_error(api.post(url, json={"image": "aGVsbG8="}), 422, "not a 28x28 image")
+def test_predict_rejects_bad_inputs(shared_api, xor_model):
+    url = f"/api/models/{xor_model}/predict"
+    assert_error(shared_api.post(url, json={"inputs": [[0, 1, 1]]}), 422, "(N, 2)")
+    assert_error(shared_api.post(url, json={"inputs": [["a", 1]]}), 422, "inputs")
+    nan = shared_api.post(url, content=b'{"inputs": [[NaN, 1]]}', headers={"content-type": "application/json"})
+    assert_error(nan, 422)
+    assert_error(shared_api.post(url, json={}), 422, "exactly one of")
+    assert_error(shared_api.post(url, json={"inputs": [[0, 1]] * 2000}), 422, "MLP_MAX_PREDICT_ROWS")
+    assert_error(shared_api.post(url, json={"image": "aGVsbG8="}), 422, "not a 28x28 image")
 
 
-def test_model_download_and_import_round_trip(api):
-    run_id = api.post("/api/runs", json=XOR_RUN).json()["id"]
-    model_id = read_events(api, run_id)[-1]["data"]["model_id"]
-    blob = api.get(f"/api/models/{model_id}/download")
+def test_model_download_and_import_round_trip(shared_api, xor_model):
+    blob = shared_api.get(f"/api/models/{xor_model}/download")
     assert blob.headers["content-type"] == "application/zip"
-    imported = api.post("/api/models/import", files={"file": ("m.zip", blob.content, "application/zip")})
+    imported = shared_api.post("/api/models/import", files={"file": ("m.zip", blob.content, "application/zip")})
     assert imported.status_code == 201, imported.text
     new_id = imported.json()["id"]
-    assert new_id != model_id and imported.json()["source"] == "imported"
+    assert new_id != xor_model and imported.json()["source"] == "imported"
     inputs = {"inputs": [[0, 1], [1, 1]]}
-    assert (api.post(f"/api/models/{new_id}/predict", json=inputs).json()["probabilities"]
-            == api.post(f"/api/models/{model_id}/predict", json=inputs).json()["probabilities"])
-    assert_error(api.post("/api/models/import", files={"file": ("m.zip", b"PK not really", "application/zip")}),
+    assert (shared_api.post(f"/api/models/{new_id}/predict", json=inputs).json()["probabilities"]
+            == shared_api.post(f"/api/models/{xor_model}/predict", json=inputs).json()["probabilities"])
+    assert_error(shared_api.post("/api/models/import", files={"file": ("m.zip", b"PK not really", "application/zip")}),
                  422, "not a valid model file")
 
 
-def test_datasets_and_samples(api, mnist_dir):
-    datasets = {d["name"]: d for d in api.get("/api/datasets").json()}
+def test_datasets_and_samples(app_client, mnist_dir):
+    datasets = {d["name"]: d for d in app_client.get("/api/datasets").json()}
     assert datasets["xor"]["task"] == "binary" and datasets["xor"]["train_size"] == 4
     assert datasets["mnist"]["available"] and datasets["mnist"]["input_shape"] == [28, 28]
-    samples = api.get("/api/datasets/mnist/samples", params={"n": 4}).json()
+    samples = app_client.get("/api/datasets/mnist/samples", params={"n": 4}).json()
     assert len(samples["X"]) == 4 and len(samples["X"][0]) == 28 and len(samples["X"][0][0]) == 28
     assert all(0 <= label <= 9 for label in samples["y"])
-    assert_error(api.get("/api/datasets/imagenet/samples"), 404, "no dataset 'imagenet'")
+    assert_error(app_client.get("/api/datasets/imagenet/samples"), 404, "no dataset 'imagenet'")
 
 
-def test_openapi_lists_every_route_with_examples(api):
-    spec = api.get("/openapi.json").json()
+def test_openapi_lists_every_route_with_examples(app_client):
+    spec = app_client.get("/openapi.json").json()
     paths = spec["paths"]
     for path in ("/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/events", "/api/runs/{run_id}/pause",
                  "/api/runs/{run_id}/resume", "/api/runs/{run_id}/stop", "/api/models", "/api/models/{model_id}",
@@ -225,48 +232,49 @@ def test_openapi_lists_every_route_with_examples(api):
                  "/api/datasets", "/api/datasets/{name}/samples", "/api/presets"):
         assert path in paths, path
     assert spec["components"]["schemas"]["RunCreate"]["examples"][0]["dataset"] == "xor"
-    assert api.get("/docs").status_code == 200
+    assert app_client.get("/docs").status_code == 200
 
 
-def test_engine_and_limit_errors_say_where(api):
-    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "epochs": 5000}), 422, "MLP_MAX_EPOCHS")
+def test_engine_and_limit_errors_say_where(app_client):
+    body = assert_error(app_client.post("/api/runs", json={**XOR_RUN, "epochs": 5000}), 422, "MLP_MAX_EPOCHS")
     assert body["errors"][0]["loc"] == ["body", "epochs"]
-    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "dataset": "moons", "dataset_params": {"noise": 5}}),
-                        422, "noise")
+    moons = {**XOR_RUN, "dataset": "moons", "dataset_params": {"noise": 5}}
+    body = assert_error(app_client.post("/api/runs", json=moons), 422, "noise")
     assert body["errors"][0]["loc"] == ["body", "dataset_params"]
-    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "early_stopping": 2}), 422, "validation_split")
+    body = assert_error(app_client.post("/api/runs", json={**XOR_RUN, "early_stopping": 2}), 422, "validation_split")
     assert body["errors"][0]["loc"] == ["body", "early_stopping"]
-    body = assert_error(api.post("/api/runs", json={**XOR_RUN, "augment": {"max_shift": 1}}), 422, "image inputs")
+    body = assert_error(app_client.post("/api/runs", json={**XOR_RUN, "augment": {"max_shift": 1}}), 422,
+                        "image inputs")
     assert body["errors"][0]["loc"] == ["body", "augment"]
 
 
-def test_samples_follow_the_run_dataset_params_and_seed(api):
+def test_samples_follow_the_run_dataset_params_and_seed(app_client):
     url = "/api/datasets/moons/samples"
-    a = api.get(url, params={"n": 5, "params": '{"noise": 0.3}', "data_seed": 4}).json()
-    b = api.get(url, params={"n": 5, "params": '{"noise": 0.3}', "data_seed": 4}).json()
-    c = api.get(url, params={"n": 5, "params": '{"noise": 0.3}', "data_seed": 5}).json()
+    a = app_client.get(url, params={"n": 5, "params": '{"noise": 0.3}', "data_seed": 4}).json()
+    b = app_client.get(url, params={"n": 5, "params": '{"noise": 0.3}', "data_seed": 4}).json()
+    c = app_client.get(url, params={"n": 5, "params": '{"noise": 0.3}', "data_seed": 5}).json()
     assert a["X"] == b["X"] and a["X"] != c["X"]
-    assert_error(api.get(url, params={"params": '{"noise": 9}'}), 422, "noise")
-    assert_error(api.get(url, params={"params": "[1]"}), 422, "JSON object")
+    assert_error(app_client.get(url, params={"params": '{"noise": 9}'}), 422, "noise")
+    assert_error(app_client.get(url, params={"params": "[1]"}), 422, "JSON object")
 
 
-def test_history_without_layers_and_events_after_an_id(api):
-    run_id = api.post("/api/runs", json={**XOR_RUN, "epochs": 5}).json()["id"]
-    events = read_events(api, run_id)
-    lean = api.get(f"/api/runs/{run_id}", params={"history": "metrics"}).json()["history"]
+def test_history_without_layers_and_events_after_an_id(shared_api):
+    run_id = shared_api.post("/api/runs", json={**XOR_RUN, "epochs": 5}).json()["id"]
+    events = read_events(shared_api, run_id)
+    lean = shared_api.get(f"/api/runs/{run_id}", params={"history": "metrics"}).json()["history"]
     assert len(lean) == 5 and "layers" not in lean[0] and "train_loss" in lean[0]
-    with api.stream("GET", f"/api/runs/{run_id}/events", params={"after": events[-2]["id"]}) as response:
+    with shared_api.stream("GET", f"/api/runs/{run_id}/events", params={"after": events[-2]["id"]}) as response:
         text = response.read().decode()
     assert f"id: {events[-1]['id']}" in text and f"id: {events[-2]['id']}" not in text
 
 
-def test_mnist_run_with_augmentation_trains(api, mnist_dir):
+def test_mnist_run_with_augmentation_trains(shared_api, mnist_dir):
     spec = {"dataset": "mnist", "dataset_params": {"train_subset": 512}, "layers": [{"units": 16}], "epochs": 1,
             "augment": {"max_shift": 2, "max_rotation": 10}}
-    created = api.post("/api/runs", json=spec)
+    created = shared_api.post("/api/runs", json=spec)
     assert created.status_code == 201, created.text
     assert created.json()["spec"]["augment"] == {"max_shift": 2.0, "max_rotation": 10.0}
-    run = wait_for(api, created.json()["id"], lambda r: r["status"] in ("completed", "failed"))
+    run = wait_for(shared_api, created.json()["id"], lambda r: r["status"] in ("completed", "failed"))
     assert run["status"] == "completed", run["error"]
 
 
@@ -307,10 +315,10 @@ def test_a_run_with_every_core_trains_tensor_parallel(tmp_path, mnist_dir):
         live.stop()
 
 
-def test_an_imported_model_past_the_network_limits_is_refused(api):
+def test_an_imported_model_past_the_network_limits_is_refused(app_client):
     wide = MLP(ModelConfig(2, (LayerSpec(4097),), 1, head="sigmoid_bce"))
     upload = {"file": ("wide.zip", model_to_zip(wide), "application/zip")}
-    assert_error(api.post("/api/models/import", files=upload), 422, "4097 units wide", "MLP_MAX_UNITS")
-    assert_error(api.post("/api/models/import", files={"file": ("m.zip", model_to_zip(wide, ["x"]), "x")}),
+    assert_error(app_client.post("/api/models/import", files=upload), 422, "4097 units wide", "MLP_MAX_UNITS")
+    assert_error(app_client.post("/api/models/import", files={"file": ("m.zip", model_to_zip(wide, ["x"]), "x")}),
                  422, "metadata must be an object")
-    assert all(m["architecture"]["hidden"][0]["units"] != 4097 for m in api.get("/api/models").json())
+    assert all(m["architecture"]["hidden"][0]["units"] != 4097 for m in app_client.get("/api/models").json())

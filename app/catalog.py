@@ -1,12 +1,26 @@
-"""Dataset previews for the page."""
+"""The datasets on offer, for the page: what each is, and previews of its examples."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mlp_engine import load_dataset
+from mlp_engine import DATASETS, dataset_info, load_dataset
 
 from .errors import ApiError
+
+
+def dataset_list(mnist_dir) -> list[dict]:
+    """Every dataset: task, input shape, classes, split sizes, parameters and defaults;
+    ``available`` is false where its files are missing (MNIST without its folder)."""
+    out = []
+    for name, spec in DATASETS.items():
+        entry = {"name": name, "task": spec.task, "description": spec.description, "params": spec.params}
+        try:
+            entry.update(dataset_info(name, mnist_dir=mnist_dir), available=True)
+        except FileNotFoundError as exc:
+            entry.update(available=False, error=str(exc))
+        out.append(entry)
+    return out
 
 
 def dataset_samples(name: str, mnist_dir, params: dict, *, data_seed: int, n: int, split: str, seed: int) -> dict:
