@@ -20,6 +20,7 @@ from mlp_engine import (MLP, Dataset, evaluate_confusion, load_dataset, load_mod
                         save_model, trace_example)
 from mlp_engine.datasets import standardize_inputs
 from mlp_engine.preprocessing import SIZE, decode_base64_image, decode_image, preprocess_digit
+from mlp_engine.serialization import ModelTooLargeError
 
 from .config import Settings
 from .errors import ApiError

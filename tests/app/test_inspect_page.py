@@ -11,7 +11,7 @@ import pytest
 from tests.app.helpers import XOR_RUN
 from tests.app.live_server import LiveServer
 from tests.app.test_inspect_api import MNIST_RUN, train
-from tests.app.browser import DESKTOP, PAINTED, PHONE, UNLABELLED, draw_stroke, shoot
+from tests.app.browser import PAINTED, PHONE, UNLABELLED, draw_stroke, shoot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

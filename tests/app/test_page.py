@@ -8,7 +8,7 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from tests.app.browser import DESKTOP, PAINTED, PHONE, UNLABELLED, Console, open_page, shoot  # noqa: E402
+from tests.app.browser import PAINTED, PHONE, UNLABELLED, Console, open_page, shoot  # noqa: E402
 
 # Every builder input's value, keyed by its data-path: the setup as the page shows it.
 FIELD_VALUES = """() => Object.fromEntries([...document.querySelectorAll('#builder [data-path]')]
