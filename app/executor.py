@@ -114,10 +114,12 @@ class LocalProcessExecutor:
                         pipes[reader] = run_id
                     continue
                 try:
-                    self._deliver(ready, *ready.recv())
+                    message = ready.recv()
                 except (EOFError, OSError):  # the worker has exited, or died mid-message
                     self._closed(ready, pipes.pop(ready))
                     ready.close()
+                    continue
+                self._deliver(ready, *message)
         for reader in pipes:
             reader.close()
 
