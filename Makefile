@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast bench chromium clean
+.PHONY: run test test-fast fuzz bench chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(STAMP) chromium
 # Engine tests only: no browser, no server.
 test-fast: $(STAMP)
 	$(PY) -m pytest tests/engine
+
+# Schemathesis over the whole API, 100 examples an operation (make test runs 5).
+fuzz: $(STAMP)
+	MLP_FUZZ_EXAMPLES=100 $(PY) -m pytest -q tests/app/test_fuzz.py
 
 # torch==2.13.0 exactly: that version is a local file here; any other spelling downloads gigabytes.
 bench: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from .errors import ApiError
 from .models import ModelLibrary
 from .routes import ROUTERS
 from .runs import RunManager
+from .schemas import ErrorOut, ValidationErrorOut
 from .security import RequestGuard
 from .storage import Storage
 
@@ -59,7 +61,32 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if exc.status_code != 404 or request.url.path.startswith("/api") else "page not found"
-        return JSONResponse({"detail": detail}, status_code=exc.status_code)
+        headers = exc.headers
+        if exc.status_code == 405 and (methods := _methods_at(request)):  # Starlette names one route's only
+            headers = {"Allow": ", ".join(methods)}
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+
+
+def _methods_at(request: Request) -> list[str] | None:
+    """The methods the API documents at the request's path (for a 405's ``Allow``): the
+    path's own entry where it has one (``/api/models/import``), else every template it fits."""
+    path, fits = request.url.path, []
+    for template, item in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^/}]+\}", "[^/]+", template), path):
+            fits.append((template, {method.upper() for method in item}))
+    chosen = [methods for template, methods in fits if template == path] or [methods for _, methods in fits]
+    return sorted(set().union(*chosen)) if chosen else None
+
+
+#: What every API route may answer besides success: the one error shape, documented.
+ERROR_RESPONSES = {
+    400: {"model": ErrorOut, "description": "The body could not be parsed (a broken multipart upload, say)"},
+    404: {"model": ErrorOut, "description": "No such run, model or dataset"},
+    409: {"model": ErrorOut, "description": "Not in this state (resume a completed run, say)"},
+    413: {"model": ErrorOut, "description": "The body or upload is over its limit"},
+    422: {"model": ValidationErrorOut, "description": "Invalid input: `detail` says what to change, `errors[].loc` where"},
+    429: {"model": ErrorOut, "description": "The queue is full (MLP_MAX_QUEUED_RUNS)"},
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -85,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        max_upload_bytes=settings.max_upload_bytes)
     _install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
     templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 

@@ -23,6 +23,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ErrorOut(BaseModel):
+    """Every error: what to change."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description='Where: ["body", "optimizer", "lr"], ["query", "offset"], ...')
+    msg: str
+
+
+class ValidationErrorOut(ErrorOut):
+    errors: list[FieldError] = Field(default_factory=list, description="Each invalid field, when known.")
+
+
 @cache
 def request_model(config: type, name: str) -> type[BaseModel]:
     """A Pydantic model of the config dataclass ``config``'s declared fields."""
