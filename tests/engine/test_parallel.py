@@ -137,9 +137,18 @@ def test_a_second_run_forks_afresh_and_continues_the_training(data):
 
 
 def children() -> list[int]:
-    """This process's live child processes (Linux)."""
+    """This process's live forks (Linux): the tensor-parallel peers, not other children an
+    earlier test left running (a multiprocessing forkserver runs another command line)."""
+    own = Path("/proc/self/cmdline").read_bytes()
     pids = Path(f"/proc/self/task/{os.getpid()}/children").read_text().split()
-    return [int(p) for p in pids]
+    return [int(p) for p in pids if _cmdline(p) == own]
+
+
+def _cmdline(pid: str) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # it has just exited
+        return None
 
 
 def test_a_dead_peer_is_an_error_not_a_hang(data):
