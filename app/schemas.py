@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, create_model, model_validator
 
 from mlp_engine import Experiment, OptimizerConfig
-from mlp_engine.fields import field_types, jsonable, rule_of, split_optional
+from mlp_engine.fields import declared, jsonable
 
 #: The largest integer SQLite stores: bigger query numbers are a 422, not an overflow.
 MAX_STORED_INT = 2**63 - 1
@@ -42,12 +42,7 @@ class ValidationErrorOut(ErrorOut):
 def request_model(config: type, name: str) -> type[BaseModel]:
     """A Pydantic model of the config dataclass ``config``'s declared fields."""
     fields = {}
-    types_ = field_types(config)
-    for f in dataclasses.fields(config):
-        rule = rule_of(f)
-        if rule is None:
-            continue
-        kind, optional = split_optional(types_[f.name])
+    for f, rule, kind, optional in declared(config):
         annotation = _field_type(kind, rule.choices)
         constraints = {**rule.bounds(), "description": rule.doc, "validate_default": True}
         if rule.min_items is not None:

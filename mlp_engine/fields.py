@@ -71,18 +71,22 @@ def split_optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
+def declared(cls: type) -> list[tuple[dataclasses.Field, Rule, Any, bool]]:
+    """Each declared field of the dataclass ``cls``: (the field, its rule, its type, whether
+    it may be None)."""
+    types_ = field_types(cls)
+    return [(f, rule, *split_optional(types_[f.name]))
+            for f in dataclasses.fields(cls) if (rule := rule_of(f)) is not None]
+
+
 def check_fields(obj: Any, prefix: str = "") -> None:
     """Raise ValueError, naming the field (``optimizer.lr must be > 0, got -1``), unless
     every declared field of the dataclass ``obj`` holds a value its type and rule allow."""
-    types_ = field_types(type(obj))
-    for f in dataclasses.fields(obj):
-        rule = rule_of(f)
-        if rule is not None:
-            _check_value(prefix + f.name, getattr(obj, f.name), types_[f.name], rule)
+    for f, rule, kind, optional in declared(type(obj)):
+        _check_value(prefix + f.name, getattr(obj, f.name), kind, optional, rule)
 
 
-def _check_value(name: str, value: Any, annotation: Any, rule: Rule) -> None:
-    kind, optional = split_optional(annotation)
+def _check_value(name: str, value: Any, kind: Any, optional: bool, rule: Rule) -> None:
     if value is None:
         if optional:
             return
@@ -116,12 +120,7 @@ def describe(cls: type) -> dict[str, dict]:
     """Every declared field of ``cls``: ``{"default", "doc", bounds, "choices", "nullable",
     "fields" (a nested config's)}``, JSON-able, for the page's form."""
     out = {}
-    types_ = field_types(cls)
-    for f in dataclasses.fields(cls):
-        rule = rule_of(f)
-        if rule is None:
-            continue
-        kind, optional = split_optional(types_[f.name])
+    for f, rule, kind, optional in declared(cls):
         entry: dict[str, Any] = {"doc": rule.doc, "nullable": optional, **rule.bounds()}
         if f.default is not MISSING:
             entry["default"] = jsonable(f.default)
