@@ -2,18 +2,21 @@
 the one place that mints ids.
 
 One thread owns the write connection (writes queue up behind it, as in
-datasette); reads use a connection per thread. WAL mode lets reads go on while
-a write is in progress.
+datasette); reads borrow a connection from a pool, so no connection outlives its use
+(thread-local ones stayed open after their thread ended, until a garbage collection).
+WAL mode lets reads go on while a write is in progress.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
-import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,25 +75,39 @@ class Storage:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._write_conn: sqlite3.Connection | None = None
         self._write(lambda conn: conn.executescript(SCHEMA))
 
     # -- connections --------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30)
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)  # one user at a time
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
-    def _read(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-        return conn
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        """A read connection, borrowed from the pool (made when none is idle) and given back."""
+        try:
+            conn = self._idle_readers.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            self._idle_readers.put(conn)
+
+    def _fetch(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._reader() as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def _fetch_one(self, sql: str, args: tuple = ()) -> sqlite3.Row | None:
+        rows = self._fetch(sql, args)
+        return rows[0] if rows else None
 
     def _write(self, fn) -> Any:
         """Run ``fn(conn)`` in a transaction on the writer thread; wait for its result."""
@@ -106,6 +123,8 @@ class Storage:
     def close(self) -> None:
         self._writer.submit(lambda: self._write_conn and self._write_conn.close()).result()
         self._writer.shutdown()
+        while not self._idle_readers.empty():
+            self._idle_readers.get_nowait().close()
 
     @staticmethod
     def new_id() -> str:
@@ -124,22 +143,20 @@ class Storage:
         return run_id
 
     def get_run(self, run_id: str) -> dict | None:
-        row = self._read().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self._fetch_one("SELECT * FROM runs WHERE id = ?", (run_id,))
         return _row(row, RUN_JSON_FIELDS)
 
     def list_runs(self, limit: int, offset: int) -> tuple[list[dict], int]:
-        conn = self._read()
-        rows = conn.execute(
-            "SELECT * FROM runs ORDER BY created_at DESC, id LIMIT ? OFFSET ?", (limit, offset)
-        ).fetchall()
-        total = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT * FROM runs ORDER BY created_at DESC, id LIMIT ? OFFSET ?", (limit, offset)
+            ).fetchall()
+            total = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
         return [_row(r, RUN_JSON_FIELDS) for r in rows], total
 
     def runs_with_status(self, *statuses: str) -> list[dict]:
         marks = ",".join("?" * len(statuses))
-        rows = self._read().execute(
-            f"SELECT * FROM runs WHERE status IN ({marks}) ORDER BY created_at", statuses
-        ).fetchall()
+        rows = self._fetch(f"SELECT * FROM runs WHERE status IN ({marks}) ORDER BY created_at", statuses)
         return [_row(r, RUN_JSON_FIELDS) for r in rows]
 
     def delete_run(self, run_id: str) -> None:
@@ -167,14 +184,11 @@ class Storage:
 
     def events_after(self, run_id: str, after_seq: int) -> list[tuple[int, str, str]]:
         """(seq, type, JSON data) of the run's events after ``after_seq``, in order."""
-        return [tuple(r) for r in self._read().execute(
-            "SELECT seq, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after_seq)
-        ).fetchall()]
+        return [tuple(r) for r in self._fetch(
+            "SELECT seq, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after_seq))]
 
     def epoch_history(self, run_id: str) -> list[dict]:
-        rows = self._read().execute(
-            "SELECT data FROM events WHERE run_id = ? AND type = 'epoch' ORDER BY seq", (run_id,)
-        ).fetchall()
+        rows = self._fetch("SELECT data FROM events WHERE run_id = ? AND type = 'epoch' ORDER BY seq", (run_id,))
         return [json.loads(r[0]) for r in rows]
 
     # -- models -------------------------------------------------------------
@@ -189,14 +203,14 @@ class Storage:
         ))
 
     def get_model(self, model_id: str) -> dict | None:
-        row = self._read().execute("SELECT * FROM models WHERE id = ?", (model_id,)).fetchone()
+        row = self._fetch_one("SELECT * FROM models WHERE id = ?", (model_id,))
         return _row(row, MODEL_JSON_FIELDS)
 
     def list_models(self, dataset: str | None = None) -> list[dict]:
         sql, args = "SELECT * FROM models", ()
         if dataset:
             sql, args = sql + " WHERE dataset = ?", (dataset,)
-        rows = self._read().execute(sql + " ORDER BY created_at DESC", args).fetchall()
+        rows = self._fetch(sql + " ORDER BY created_at DESC", args)
         return [_row(r, MODEL_JSON_FIELDS) for r in rows]
 
     def delete_model(self, model_id: str) -> None:

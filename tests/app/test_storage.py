@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -123,3 +124,37 @@ def test_everything_is_on_disk_after_a_reopen(tmp_path):
         assert again.get_model(model_id)["name"] == "xor 2-4-1"
     finally:
         again.close()
+
+
+def _open_db_files(path) -> int:
+    """File descriptors of this process open on the database (or its -wal)."""
+    fds = [os.path.join("/proc/self/fd", fd) for fd in os.listdir("/proc/self/fd")]
+    return sum(1 for fd in fds if _target(fd).startswith(str(path)))
+
+
+def _target(fd: str) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:  # closed while listing
+        return ""
+
+
+def test_reads_from_threads_that_end_leave_no_connection_open(tmp_path):
+    """The server's thread pool retires idle threads: a connection per thread stayed open
+    after its thread ended (until a garbage collection). Reads borrow from a pool instead."""
+    path = tmp_path / "db.sqlite3"
+    storage = Storage(path)
+    run_id = storage.create_run({"dataset": "xor", "epochs": 1})
+
+    def read_in_a_thread():
+        thread = threading.Thread(target=lambda: storage.get_run(run_id))
+        thread.start()
+        thread.join()
+
+    read_in_a_thread()
+    after_one = _open_db_files(path)
+    for _ in range(20):
+        read_in_a_thread()
+    assert _open_db_files(path) == after_one
+    storage.close()
+    assert _open_db_files(path) == 0
