@@ -6,7 +6,10 @@ The interface (:class:`Executor`):
     ``submit(job)``  start a :class:`~app.worker.Job` (the run manager does the queueing);
     ``control(run_id, command)``  "pause" | "resume" | "stop";
     ``cancel(run_id)``  end it now, without waiting for a batch boundary;
-    events come back through the ``on_event(run_id, type, data)`` callback.
+    events come back through the ``on_event(run_id, attempt, type, data)`` callback
+    (the job's attempt, so the run manager can refuse a stale worker's), and a
+    worker that dies before its done or error event is reported as a ``died`` event
+    whose ``message`` says how (the signal; SIGKILL is likely the out-of-memory killer).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import signal
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -21,7 +25,7 @@ from typing import Callable, Protocol
 
 from . import worker
 
-EventCallback = Callable[[str, str, dict], None]
+EventCallback = Callable[[str, int, str, dict], None]
 TERMINAL_EVENTS = ("done", "error")
 
 
@@ -35,6 +39,7 @@ class Executor(Protocol):
 @dataclass(frozen=True)
 class _Worker:
     process: mp.Process
+    attempt: int
     control: object  # a shared int: worker.RUN, PAUSE or STOP
     events: Connection  # the reading end of the worker's own events pipe
 
@@ -47,7 +52,11 @@ class LocalProcessExecutor:
 
     A pipe per worker rather than one shared queue: a worker killed while it
     writes (cancelled, or out of memory) would leave a shared queue's lock held
-    and silence every other run; here it spoils only its own pipe."""
+    and silence every other run; here it spoils only its own pipe.
+
+    Every worker also holds the reading end of one lifeline pipe whose writing end
+    only this process holds: when the server ends, however it ends (``kill -9``
+    included), the pipe closes and the workers end themselves (see :mod:`app.worker`)."""
 
     COMMANDS = {"pause": worker.PAUSE, "resume": worker.RUN, "stop": worker.STOP}
 
@@ -59,6 +68,7 @@ class LocalProcessExecutor:
         self._lock = threading.Lock()
         self._new_pipes: queue.SimpleQueue[tuple[str, Connection]] = queue.SimpleQueue()
         self._wake_reader, self._wake_writer = os.pipe()  # interrupts the bridge's wait
+        self._lifeline, self._lifeline_writer = self._ctx.Pipe(duplex=False)  # nothing is ever written
         self._closing = False
         self._bridge = threading.Thread(target=self._pump, name="executor-bridge", daemon=True)
         self._bridge.start()
@@ -66,10 +76,10 @@ class LocalProcessExecutor:
     def submit(self, job: worker.Job) -> None:
         control = self._ctx.RawValue("i", worker.RUN)
         reader, writer = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(target=worker.run_job, args=(job, control, writer),
+        proc = self._ctx.Process(target=worker.run_job, args=(job, control, writer, self._lifeline),
                                  name=f"run-{job.run_id}", daemon=True)
         with self._lock:
-            self._workers[job.run_id] = _Worker(proc, control, reader)
+            self._workers[job.run_id] = _Worker(proc, job.attempt, control, reader)
             proc.start()
         writer.close()  # the worker holds the only writing end now: the pipe closes when it dies
         self._new_pipes.put((job.run_id, reader))
@@ -101,6 +111,8 @@ class LocalProcessExecutor:
         self._bridge.join(5)
         os.close(self._wake_reader)
         os.close(self._wake_writer)
+        self._lifeline.close()
+        self._lifeline_writer.close()
 
     # -- the bridge thread --------------------------------------------------
     def _pump(self) -> None:
@@ -133,17 +145,26 @@ class LocalProcessExecutor:
         with self._lock:
             if not self._current(run_id, pipe):
                 return
+            entry = self._workers[run_id]
             if type_ in TERMINAL_EVENTS:
                 del self._workers[run_id]
-        self.on_event(run_id, type_, data)
+        self.on_event(run_id, entry.attempt, type_, data)
 
     def _closed(self, pipe: Connection, run_id: str) -> None:
-        """A worker whose pipe closed before its done or error event crashed (killed, out of memory)."""
+        """A worker whose pipe closed before its done or error event died (killed, out of memory)."""
         with self._lock:
             if not self._current(run_id, pipe):
                 return
             entry = self._workers.pop(run_id)
         entry.process.join(5)
         if not self._closing:
-            message = f"the training process died (exit code {entry.process.exitcode})"
-            self.on_event(run_id, "error", {"message": message})
+            self.on_event(run_id, entry.attempt, "died", {"message": death_reason(entry.process.exitcode)})
+
+
+def death_reason(exitcode: int | None) -> str:
+    """Why a worker ended without a word, from its exit code (minus the signal that killed it)."""
+    if exitcode is None or exitcode >= 0:
+        return f"the training process exited unexpectedly (exit code {exitcode})"
+    name = signal.Signals(-exitcode).name if -exitcode in signal.valid_signals() else f"signal {-exitcode}"
+    likely = " (likely out of memory)" if -exitcode == signal.SIGKILL else ""
+    return f"the training process was killed by {name}{likely}"

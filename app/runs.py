@@ -6,6 +6,12 @@ Threads: routes call it from the event loop or its thread pool; the executor's
 bridge thread calls :meth:`RunManager.handle_event`. A lock guards the queue and
 the set of active runs; subscribers' asyncio queues are fed on the event loop
 through ``loop.call_soon_threadsafe``.
+
+Fencing: each start of a run in a worker is a new attempt (a counter stored with
+the run, also written in the run's fence file for the worker to check before it
+writes files); events from any attempt but the run's current one are refused. A
+worker that dies without a word leaves its run interrupted, resumable from its
+last checkpoint, with the reason in its error.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from .executor import TERMINAL_EVENTS, Executor, LocalProcessExecutor
 from .models import ModelLibrary
 from .spec import validate_spec
 from .storage import Storage
-from .worker import Job
+from .worker import Job, claim_run
 
 TERMINAL = ("completed", "stopped", "failed")
 
@@ -60,6 +66,7 @@ class RunManager:
         interrupted and put its queued runs back in the queue."""
         self._loop = loop
         for run in self.storage.runs_with_status("running", "paused"):
+            self._new_attempt(run["id"])  # fences off any worker of the previous server
             self._emit(run["id"], "status", {"status": "interrupted", "epochs_done": run["epochs_done"]},
                        status="interrupted")
         for run in self.storage.runs_with_status("queued"):
@@ -101,7 +108,8 @@ class RunManager:
         elif run["status"] == "interrupted":  # from its last checkpoint, or from scratch if none
             with self._lock:
                 self._queue.append(run_id)
-                self._emit(run_id, "status", {"status": "queued", "position": len(self._queue)}, status="queued")
+                self._emit(run_id, "status", {"status": "queued", "position": len(self._queue)},
+                           status="queued", error=None)
                 self._start_next()
         else:
             raise ApiError(409, f"run {run_id} is {run['status']}: only a paused or interrupted run can be resumed")
@@ -178,12 +186,19 @@ class RunManager:
                 self.executor.submit(self._job(run_id))
                 self._announce_positions()
 
+    def _new_attempt(self, run_id: str) -> int:
+        """Start the run's next attempt: workers of earlier ones may no longer write."""
+        attempt = self.storage.start_attempt(run_id)
+        claim_run(self._checkpoint_dir(run_id), attempt)
+        return attempt
+
     def _job(self, run_id: str) -> Job:
+        attempt = self._new_attempt(run_id)
         run = self.storage.get_run(run_id)
         checkpoint_dir = self._checkpoint_dir(run_id)
         model_id = self.storage.new_id()  # the library records the model under it when the run ends
         return Job(
-            run_id=run_id, experiment=Experiment.from_dict(run["spec"]),
+            run_id=run_id, attempt=attempt, experiment=Experiment.from_dict(run["spec"]),
             resume=checkpoint_path(checkpoint_dir).exists(), epochs_stored=run["epochs_done"],
             model_id=model_id, model_dir=self.models.path(model_id), checkpoint_dir=checkpoint_dir,
             mnist_dir=self.settings.mnist_dir, progress_interval=self.settings.progress_interval,
@@ -197,9 +212,11 @@ class RunManager:
                 self._emit(run_id, "status", {"status": "queued", "position": position})
 
     # -- events -------------------------------------------------------------
-    def handle_event(self, run_id: str, type_: str, data: dict) -> None:
-        """From the executor (bridge thread): store, then announce."""
-        if self.storage.get_run(run_id) is None:  # deleted meanwhile
+    def handle_event(self, run_id: str, attempt: int, type_: str, data: dict) -> None:
+        """From the executor (bridge thread): store, then announce; refuse an event
+        of any attempt but the run's current one (a stale worker's)."""
+        run = self.storage.get_run(run_id)
+        if run is None or run["attempt"] != attempt:  # deleted meanwhile, or started again
             return
         if type_ == "status":
             self._emit(run_id, type_, data, status=data["status"], epochs_done=data["epochs_done"])
@@ -209,6 +226,9 @@ class RunManager:
             self._finish(run_id, data)
         elif type_ == "error":
             self._end(run_id, "error", data, status="failed", error=data["message"])
+        elif type_ == "died":  # killed from outside: resumable from its last checkpoint
+            interrupted = {"status": "interrupted", "epochs_done": run["epochs_done"], "message": data["message"]}
+            self._end(run_id, "status", interrupted, status="interrupted", error=data["message"])
         else:
             self._emit(run_id, type_, data)
 

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS runs (
     model_id TEXT,
     error TEXT,
     test_metrics TEXT,
-    last_seq INTEGER NOT NULL DEFAULT 0
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    attempt INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC);
 CREATE TABLE IF NOT EXISTS events (
@@ -71,6 +72,13 @@ def _row(row: sqlite3.Row | None, json_fields: tuple[str, ...]) -> dict | None:
     return out
 
 
+def _add_attempt_column(conn: sqlite3.Connection) -> None:
+    """A database made before runs had attempts gets the column (every run at attempt 0)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    if "attempt" not in columns:
+        conn.execute("ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0")
+
+
 class Storage:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -79,6 +87,7 @@ class Storage:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._write_conn: sqlite3.Connection | None = None
         self._write(lambda conn: conn.executescript(SCHEMA))
+        self._write(_add_attempt_column)
 
     # -- connections --------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -158,6 +167,11 @@ class Storage:
         marks = ",".join("?" * len(statuses))
         rows = self._fetch(f"SELECT * FROM runs WHERE status IN ({marks}) ORDER BY created_at", statuses)
         return [_row(r, RUN_JSON_FIELDS) for r in rows]
+
+    def start_attempt(self, run_id: str) -> int:
+        """Count a new start of the run; returns its attempt number (1, 2, ...)."""
+        return self._write(lambda c: c.execute(
+            "UPDATE runs SET attempt = attempt + 1 WHERE id = ? RETURNING attempt", (run_id,)).fetchone()[0])
 
     def delete_run(self, run_id: str) -> None:
         self._write(lambda c: c.execute("DELETE FROM runs WHERE id = ?", (run_id,)))

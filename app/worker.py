@@ -4,13 +4,29 @@ It trains one run, obeys the control flag the server sets (pause, resume,
 stop), writes checkpoints and the final model into the data directory, and
 reports everything as ``(run_id, type, data)`` tuples down its events pipe. It
 never touches SQLite: the server is the only writer.
+
+It dies with the server: a thread waits on a lifeline pipe whose only writing end
+the server holds, and ends the process when it closes (the server exited or was
+killed); the tensor-parallel peers it forks die with it (``PR_SET_PDEATHSIG``).
+
+It is fenced: each start of a run is a new attempt, whose number the server writes
+in the run's fence file (:func:`claim_run`). Before each write of a checkpoint or a
+model the worker checks, under a lock on that file, that its attempt is still the
+run's; a stale worker (one the server fenced off and started again) exits without
+writing.
 """
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import os
+import signal
+import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -27,6 +43,9 @@ RUN, PAUSE, STOP = 0, 1, 2
 WORKER_NICENESS = 10
 #: Boundary pictures per run at most (plus the last epoch's), to bound the event history.
 MAX_VIEWS = 50
+#: The run's fence file, in its checkpoint directory: the number of its current attempt.
+FENCE_FILE = "attempt"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -34,6 +53,7 @@ class Job:
     """One start of a run in a worker: the validated spec and what the worker needs besides."""
 
     run_id: str
+    attempt: int  # this start's number: the run's fence file holds the current one
     experiment: Experiment
     resume: bool  # from the checkpoint in checkpoint_dir
     epochs_stored: int  # epochs the server has stored: a resume announces any after these
@@ -45,17 +65,74 @@ class Job:
     cores: int  # tensor-parallel processes where the network is big enough to gain, else BLAS threads
 
 
-def run_job(job: Job, control, events: Connection) -> None:
+class Fenced(Exception):
+    """This worker's attempt is no longer the run's: it may not write."""
+
+
+def claim_run(checkpoint_dir: Path, attempt: int) -> None:
+    """Make ``attempt`` the run's current one (in the server, before its worker starts):
+    from now on a worker of any other attempt may not write into the run's files."""
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(checkpoint_dir / FENCE_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a worker's write in progress
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(attempt).encode(), 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextmanager
+def _fenced_write(job: Job) -> Iterator[None]:
+    """Hold the run's fence file while writing its files; raise :class:`Fenced` if
+    ``job``'s attempt is no longer the run's (or the run's files are gone)."""
+    try:
+        fd = os.open(job.checkpoint_dir / FENCE_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        raise Fenced(f"run {job.run_id} has no fence file: it was deleted") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        current = os.pread(fd, 32, 0).decode()
+        if current != str(job.attempt):
+            raise Fenced(f"run {job.run_id} is at attempt {current}, this worker's is {job.attempt}")
+        yield
+    finally:
+        os.close(fd)
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when its parent exits (Linux); exit now if it already has."""
+    parent = os.getppid()
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _exit_when_closed(lifeline: Connection) -> None:
+    """Wait for the server's end of ``lifeline`` to close, then end this process at once."""
+    try:
+        lifeline.recv_bytes()  # the server never writes: this returns only at EOF
+    except (EOFError, OSError):
+        pass
+    os._exit(1)  # no more checkpoints, no model, no events: nobody would record them
+
+
+def run_job(job: Job, control, events: Connection, lifeline: Connection) -> None:
     """Train ``job``, obeying ``control`` (RUN, PAUSE, STOP); send ``(run_id, type, data)``
-    down the ``events`` pipe: status, progress, epoch, then done or error."""
+    down the ``events`` pipe: status, progress, epoch, then done or error. Ends the
+    process when ``lifeline`` closes; returns without a word once fenced off."""
 
     def emit(type_: str, data: dict) -> None:
         events.send((job.run_id, type_, data))
 
+    threading.Thread(target=_exit_when_closed, args=(lifeline,), name="lifeline", daemon=True).start()
+    os.register_at_fork(after_in_child=_die_with_parent)  # the tensor-parallel peers
     os.nice(WORKER_NICENESS)
     try:
         with threadpool_limits(limits=job.cores):
             _train(job, control, emit)
+    except Fenced:
+        return  # a newer attempt owns the run: its worker reports for it
     except Exception as exc:  # the run fails, the server lives on
         emit("error", {"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)})
 
@@ -94,7 +171,8 @@ def _train(job: Job, control, emit) -> None:
 
     def on_epoch(metrics: dict) -> None:
         # Checkpoint first: an announced epoch is always one a resume can start after.
-        save_checkpoint(job.checkpoint_dir, model, *trainer.state_dict())
+        with _fenced_write(job):
+            save_checkpoint(job.checkpoint_dir, model, *trainer.state_dict())
         event = {**metrics, "ended_at": time.time()}  # wall clock, for measuring delivery latency
         if metrics["epoch"] % view_every == 0 or metrics["epoch"] == experiment.epochs:
             event["view"] = prediction_view(model, data.X_train)
@@ -109,7 +187,8 @@ def _train(job: Job, control, emit) -> None:
         # The metadata a model file carries (as an exported one does): the model library records it.
         meta = {"dataset": data.name, "metrics": {"test": test, "epochs": trainer.epoch, "dataset": data.info()},
                 "spec": experiment.to_dict(), "run_id": job.run_id}
-        save_model(model, job.model_dir, meta)
+        with _fenced_write(job):
+            save_model(model, job.model_dir, meta)
         done.update(model_id=job.model_id, test_metrics=test)
     emit("done", done)
 

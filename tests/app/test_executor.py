@@ -11,8 +11,9 @@ from dataclasses import replace
 import pytest
 
 from app.executor import LocalProcessExecutor
-from app.worker import Job
-from mlp_engine import Experiment, load_model
+from app.worker import Job, claim_run
+from mlp_engine import Experiment, load_checkpoint, load_model
+from mlp_engine.serialization import checkpoint_path
 
 XOR = {"dataset": "xor", "layers": [{"units": 4, "activation": "tanh"}], "init": "xavier",
        "optimizer": {"name": "adam", "lr": 0.05}, "epochs": 30, "batch_size": 4}
@@ -22,12 +23,14 @@ SLOW = {"dataset": "gaussians", "dataset_params": {"n_samples": 12000, "noise": 
 
 
 class Recorder:
-    """The executor's ``on_event`` callback: keeps what it gets, in order."""
+    """The executor's ``on_event`` callback: keeps what it gets, in order (and each event's attempt)."""
 
     def __init__(self):
         self.events: queue.Queue = queue.Queue()
+        self.attempts: set[int] = set()
 
-    def __call__(self, run_id: str, type_: str, data: dict) -> None:
+    def __call__(self, run_id: str, attempt: int, type_: str, data: dict) -> None:
+        self.attempts.add(attempt)
         self.events.put((run_id, type_, data))
 
     def drain(self) -> list[tuple[str, str, dict]]:
@@ -60,8 +63,10 @@ def executor(recorder):
     ex.shutdown()
 
 
-def job(tmp_path, run_id: str, spec: dict) -> Job:
-    return Job(run_id=run_id, experiment=Experiment.from_dict(spec), resume=False, epochs_stored=0,
+def job(tmp_path, run_id: str, spec: dict, attempt: int = 1) -> Job:
+    """A job of the run's current attempt (claimed, as the run manager does)."""
+    claim_run(tmp_path / "runs" / run_id, attempt)
+    return Job(run_id=run_id, attempt=attempt, experiment=Experiment.from_dict(spec), resume=False, epochs_stored=0,
                model_id=f"model-{run_id}", model_dir=tmp_path / "models" / run_id,
                checkpoint_dir=tmp_path / "runs" / run_id, mnist_dir=None, progress_interval=0.05, cores=1)
 
@@ -111,14 +116,21 @@ def test_a_cancelled_job_says_nothing_more(executor, recorder, tmp_path):
     assert not [t for _, t, _ in recorder.drain() if t in ("done", "error")]
 
 
-def test_a_worker_that_dies_is_reported_as_an_error(executor, recorder, tmp_path):
-    executor.submit(job(tmp_path, "r4", SLOW))
+def test_a_worker_that_dies_is_reported_with_its_signal(executor, recorder, tmp_path):
+    executor.submit(job(tmp_path, "r4", SLOW, attempt=3))
     recorder.until(lambda t, d: t == "epoch")
     (worker,) = [p for p in mp.active_children() if p.name == "run-r4"]
     worker.kill()  # as the out-of-memory killer would
-    error = recorder.until(is_last)[-1]
-    assert error[0] == "r4" and error[1] == "error"
-    assert "the training process died (exit code -9)" in error[2]["message"]
+    died = recorder.until(lambda t, d: t == "died")[-1]
+    assert died[0] == "r4"
+    assert died[2]["message"] == "the training process was killed by SIGKILL (likely out of memory)"
+    assert recorder.attempts == {3}
+    executor.submit(job(tmp_path, "r4b", SLOW))
+    recorder.until(lambda t, d: t == "epoch")
+    (worker,) = [p for p in mp.active_children() if p.name == "run-r4b"]
+    worker.terminate()
+    died = recorder.until(lambda t, d: t == "died")[-1]
+    assert died[:2] == ("r4b", "died") and died[2]["message"] == "the training process was killed by SIGTERM"
 
 
 def test_a_failing_job_reports_its_exception(executor, recorder, tmp_path):
@@ -139,3 +151,19 @@ def test_workers_killed_mid_message_do_not_silence_the_others(executor, recorder
     executor.submit(job(tmp_path, "after", XOR))
     last = recorder.until(is_last, timeout=30)[-1]
     assert last[:2] == ("after", "done")
+
+
+def test_a_fenced_off_worker_writes_nothing_more(executor, recorder, tmp_path):
+    """Once the run has a newer attempt, the old worker neither checkpoints nor saves its model."""
+    executor.submit(job(tmp_path, "f1", SLOW))
+    recorder.until(lambda t, d: t == "epoch")
+    checkpoint = checkpoint_path(tmp_path / "runs" / "f1")
+    claim_run(tmp_path / "runs" / "f1", 2)  # waits for a checkpoint being written
+    written = checkpoint.read_bytes()
+    fenced_at = load_checkpoint(checkpoint.parent)[2]["epoch"]
+    last = recorder.until(lambda t, d: t in ("done", "error", "died"))
+    # Epochs past the fence are neither checkpointed nor announced (the checkpoint comes first).
+    assert all(d["epoch"] <= fenced_at for _, t, d in last if t == "epoch")
+    assert last[-1][1] == "died" and "exit code 0" in last[-1][2]["message"]  # it left without a word
+    assert checkpoint.read_bytes() == written
+    assert not (tmp_path / "models" / "f1").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 
 import pytest
 
@@ -13,7 +14,8 @@ from app.errors import ApiError
 from app.models import ModelLibrary
 from app.runs import RunManager
 from app.schemas import RunCreate
-from app.storage import Storage
+from app.storage import SCHEMA, Storage
+from app.worker import FENCE_FILE
 from tests.app.helpers import XOR_RUN
 
 QUICK = {**XOR_RUN, "epochs": 20}
@@ -143,12 +145,16 @@ def test_after_a_restart_running_runs_are_interrupted_and_queued_ones_start(sett
 
     async def body(manager, storage):
         assert manager.get(running)["status"] == "interrupted"
+        # A new attempt fences off whatever the previous server left writing.
+        assert manager.get(running)["attempt"] == 1
+        assert (settings.data_dir / "runs" / running / FENCE_FILE).read_text() == "1"
         assert (await follow(manager, queued))[-1][2]["status"] == "completed"
         manager.resume(running)  # no checkpoint: it starts from scratch
         events = await follow(manager, running)
         statuses = [d["status"] for _, t, d in events if t == "status"]
         assert statuses[:4] == ["running", "interrupted", "queued", "running"]
         assert events[-1][2]["status"] == "completed" and events[-1][2]["epochs_done"] == 20
+        assert manager.get(running)["attempt"] == 2 and manager.get(queued)["attempt"] == 1
 
     with_manager(settings, body)
 
@@ -172,3 +178,43 @@ def test_the_library_caches_loaded_models_until_deleted(settings):
         assert [m["id"] for m in models.records()] == [imported["id"]]
 
     with_manager(settings, body)
+
+
+def test_events_of_a_stale_attempt_are_refused(settings):
+    """A worker of an earlier attempt (one a restart fenced off) is not heard."""
+
+    async def body(manager, storage):
+        run_id = manager.create(spec(**SLOW))["id"]
+        stream = await manager.events(run_id)
+        assert [(await anext(stream)).type for _ in range(2)] == ["status", "status"]  # queued, running
+        assert storage.get_run(run_id)["attempt"] == 1
+        manager.handle_event(run_id, 0, "epoch", {"epoch": 999, "train_loss": 0.0})
+        manager.handle_event(run_id, 0, "done", {"status": "completed", "stop_reason": "finished",
+                                                  "epochs_done": 999, "best_epoch": None, "model_id": None,
+                                                  "test_metrics": None})
+        manager.handle_event(run_id, 0, "died", {"message": "killed"})
+        manager.stop(run_id)
+        events = [(e.type, json.loads(e.data)) async for e in stream]
+        assert all(d.get("epoch") != 999 and d.get("epochs_done") != 999 for _, d in events)
+        assert events[-1][0] == "done" and events[-1][1]["status"] == "stopped"
+        run = manager.get(run_id)
+        assert run["status"] == "stopped" and run["error"] is None and run["epochs_done"] < 999
+
+    with_manager(settings, body)
+
+
+def test_a_database_from_before_attempts_gets_the_column(settings):
+    settings.data_dir.mkdir(parents=True)
+    path = settings.data_dir / "playground.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA.replace(",\n    attempt INTEGER NOT NULL DEFAULT 0", ""))
+        assert "attempt" not in {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+        db.execute("INSERT INTO runs (id, created_at, updated_at, status, spec, dataset, epochs_total)"
+                   " VALUES ('old', 0, 0, 'completed', '{}', 'xor', 1)")
+    db.close()
+    storage = Storage(path)
+    try:
+        assert storage.get_run("old")["attempt"] == 0
+        assert storage.start_attempt("old") == 1
+    finally:
+        storage.close()
