@@ -109,7 +109,10 @@ def fmt_epoch(data: dict, epochs: int) -> str:
 
 def fmt_status(data: dict) -> str:
     position = f" (position {data['position']} in the queue)" if data.get("position") else ""
-    return f"status: {data['status']}{position}"
+    line = f"status: {data['status']}{position}"
+    if data["status"] == "interrupted":  # the stream stays open: a resume goes on in it
+        line += f": {data.get('message') or 'the server stopped'}; `{PROG} resume RUN` continues from its checkpoint"
+    return line
 
 
 def fmt_done(data: dict) -> str:

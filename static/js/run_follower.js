@@ -16,7 +16,7 @@ function describeStatus(data, label) {
       return `Training ${label}${split}…`;
     }
     case "paused": return `Paused after epoch ${data.epochs_done}. Press Resume to go on.`;
-    case "interrupted": return "The server restarted while this run trained; press Resume to continue from its last checkpoint.";
+    case "interrupted": return `${data.message ? `This run stopped: ${data.message}` : "The server restarted while this run trained"}; press Resume to continue from its last checkpoint.`;
     default: return `Run ${data.status}.`;
   }
 }
