@@ -12,7 +12,7 @@ import sys
 import httpx
 import pytest
 
-from app.cli import LiveLine, main
+from app.cli import LiveLine, fmt_status, main
 from app.client import Client, ClientError
 from tests.app.helpers import XOR_RUN
 from tests.app.live_server import REPO_ROOT
@@ -177,3 +177,9 @@ def test_progress_rewrites_one_line_on_a_terminal():
     live.progress("batch 2")
     live.line("epoch 1")
     assert out.getvalue() == "\r\x1b[Kbatch 1\r\x1b[Kbatch 2\r\x1b[Kepoch 1\n"
+
+
+def test_an_interrupted_run_says_why_and_how_to_resume():
+    line = fmt_status({"status": "interrupted", "message": "the training process was killed by SIGKILL"})
+    assert "killed by SIGKILL" in line and "mlp-playground resume RUN" in line
+    assert fmt_status({"status": "queued", "position": 2}) == "status: queued (position 2 in the queue)"
