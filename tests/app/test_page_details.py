@@ -1,0 +1,43 @@
+"""Details of the playground page a learner tripped over (issue 15): chart labels that
+fit, a legend that follows the dataset, one class palette, no stale ETA."""
+
+from __future__ import annotations
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from tests.app.browser import open_page, shoot  # noqa: E402
+
+# Records every text a canvas draws, with where its left edge lands (uPlot draws its ticks on canvas).
+RECORD_CANVAS_TEXT = """
+window.__canvasText = [];
+const fillText = CanvasRenderingContext2D.prototype.fillText;
+CanvasRenderingContext2D.prototype.fillText = function (text, x, y, ...rest) {
+  const width = this.measureText(text).width;
+  const left = this.textAlign === 'right' || this.textAlign === 'end' ? x - width
+             : this.textAlign === 'center' ? x - width / 2 : x;
+  window.__canvasText.push({ text: String(text), left, right: left + width, canvasWidth: this.canvas.width });
+  return fillText.call(this, text, x, y, ...rest);
+};
+"""
+
+
+def test_log_scale_tick_labels_are_drawn_whole(page, shared_server):
+    page.add_init_script(RECORD_CANVAS_TEXT)
+    open_page(page, shared_server.url + "/")
+    page.evaluate("""async () => {
+      const { lineChart } = await import('/static/js/charts.js');
+      const el = document.createElement('div');
+      el.id = 'tick-probe'; el.style.width = '400px';
+      document.body.prepend(el);
+      window.__canvasText.length = 0;
+      const chart = lineChart(el, { series: [{ label: 'loss', stroke: '#000' }], yLog: true });
+      chart.setData([[1, 2, 3, 4], [1.2e-4, 3e-6, 4e-8, 1.1e-9]]);
+    }""")
+    drawn = page.evaluate("window.__canvasText")
+    ticks = [t for t in drawn if "e-" in t["text"]]
+    assert ticks, drawn
+    clipped = [t["text"] for t in ticks if t["left"] < 0]
+    assert not clipped, f"tick labels cut at the canvas's left edge: {clipped}"
+    shoot(page.locator("#tick-probe"), "log-ticks.png")
