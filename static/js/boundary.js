@@ -113,6 +113,8 @@ export function createBoundary({ canvas, epochLabel, legend, title }) {
       draw();
     },
     redraw: draw,
+    /** The name of the dataset the panel is set up for. */
+    dataset: () => info && info.name,
     supports: () => Boolean(info && supports(info)),
   };
 }

@@ -199,6 +199,13 @@ async function control(action) {
   }
 }
 
+/** A setup edited: keep it in the URL; an empty boundary panel follows the chosen dataset. */
+function specChanged() {
+  save();
+  const info = builder.datasetInfo(state.spec.dataset);
+  if (info && !run.lastView && boundary.dataset() !== info.name) boundary.reset(info);
+}
+
 async function main() {
   const page = $("main");
   let spec, datasets, presets;
@@ -214,8 +221,8 @@ async function main() {
   const fresh = !window.location.hash;
   builder = createBuilder($("builder"), {
     datasets, presets, choices,
-    onChange: save,
-    onPreset: () => save(),
+    onChange: specChanged,
+    onPreset: specChanged,
   });
   if (fresh) {
     const xor = presets.find((p) => p.name === "xor");

@@ -41,3 +41,19 @@ def test_log_scale_tick_labels_are_drawn_whole(page, shared_server):
     clipped = [t["text"] for t in ticks if t["left"] < 0]
     assert not clipped, f"tick labels cut at the canvas's left edge: {clipped}"
     shoot(page.locator("#tick-probe"), "log-ticks.png")
+
+
+def test_the_empty_boundary_panel_follows_the_chosen_dataset(page, shared_server, shared_api, mnist_dir):
+    expect = playwright_api.expect
+    classes = {d["name"]: d["classes"] for d in shared_api.get("/api/datasets").json()}
+    open_page(page, shared_server.url + "/")  # XOR, before any run
+    legend = page.locator("#boundary-legend")
+    expect(legend.locator(".swatch-item")).to_have_count(len(classes["xor"]))
+    page.select_option("#f-dataset", "spiral")
+    expect(legend.locator(".swatch-item")).to_have_text([f" {c}" for c in classes["spiral"]])
+    expect(page.locator("#boundary-title")).to_have_text("Decision boundary")
+    page.select_option("#f-dataset", "mnist")
+    expect(page.locator("#boundary-title")).to_have_text("Prediction")
+    expect(legend).to_contain_text("mnist has 784 inputs")
+    page.select_option("#f-dataset", "sine")
+    expect(page.locator("#boundary-title")).to_have_text("Fitted curve")
