@@ -68,7 +68,7 @@ function drawPreviewPlot(canvas, samples, info, kind) {
   const margin = { left: 30, right: 8, top: 8, bottom: 16 };
   if (kind === "scatter") {
     const f = frame(w, h, span(samples.X.map((p) => p[0])), span(samples.X.map((p) => p[1])), margin);
-    drawPoints(ctx, f, samples.X.map((p, i) => [p[0], p[1], samples.y[i]]), { nClasses: info.classes.length, radius: 3 });
+    drawPoints(ctx, f, samples.X.map((p, i) => [p[0], p[1], samples.y[i]]), { radius: 3 });
     drawAxes(ctx, f);
   } else {
     const pts = samples.X.map((p, i) => [p[0], samples.y[i][0]]).sort((a, b) => a[0] - b[0]);

@@ -57,3 +57,17 @@ def test_the_empty_boundary_panel_follows_the_chosen_dataset(page, shared_server
     expect(legend).to_contain_text("mnist has 784 inputs")
     page.select_option("#f-dataset", "sine")
     expect(page.locator("#boundary-title")).to_have_text("Fitted curve")
+
+
+def test_class_k_has_one_colour_in_every_task(page, shared_server):
+    expect = playwright_api.expect
+    open_page(page, shared_server.url + "/")
+    swatches = page.locator("#boundary-legend .swatch")
+    page.select_option("#f-dataset", "xor")  # two classes
+    expect(swatches).to_have_count(2)
+    binary = swatches.evaluate_all("els => els.map(e => e.style.background)")
+    page.select_option("#f-dataset", "spiral")  # three classes
+    expect(swatches).to_have_count(3)
+    multiclass = swatches.evaluate_all("els => els.map(e => e.style.background)")
+    assert multiclass[:2] == binary, (binary, multiclass)
+    assert len(set(multiclass)) == 3
