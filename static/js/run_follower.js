@@ -30,15 +30,18 @@ export function describeEnd(data) {
   return `Run ${data.status} after ${int(data.epochs_done)} epochs${why}${test ? ": " + test : ""}.`;
 }
 
-/** Where a progress event stands: {epoch, epochDone, runDone (fractions 0..1), text}. */
+/** Where a progress event stands: {epoch, epochDone, runDone (fractions 0..1), where, text}.
+ * `where` is the batch alone; `text` adds the speed and ETA, true only while the run trains. */
 function progressOf(data, epochsTotal) {
   const epochDone = data.batches ? data.batch / data.batches : 0;
   const rate = data.samples_per_second ? ` · ${int(Math.round(data.samples_per_second))} samples/s` : "";
+  const where = `batch ${int(data.batch)} / ${int(data.batches)}`;
   return {
     epoch: data.epoch,
     epochDone,
     runDone: epochsTotal ? Math.min(1, (data.epoch - 1 + epochDone) / epochsTotal) : 0,
-    text: `batch ${int(data.batch)} / ${int(data.batches)}${rate} · ETA ${duration(data.eta_seconds)}`,
+    where,
+    text: `${where}${rate} · ETA ${duration(data.eta_seconds)}`,
   };
 }
 
