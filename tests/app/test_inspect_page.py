@@ -80,6 +80,14 @@ def check_gradient_table(page, trace: dict) -> None:
     expect(rows).to_have_count(len(trace["gradient_check"]))
     expect(page.locator("#gradcheck tbody td.check-cell.ok")).to_have_count(len(trace["gradient_check"]))
     assert set(page.locator("#gradcheck tbody td.check-cell").all_text_contents()) == {"✓"}
+    # The relative error says how it is computed, floor included.
+    expect(page.locator("#gradcheck").locator("xpath=../preceding-sibling::p")).to_contain_text(
+        "max(|analytic| + |numeric|, 1e-4)")
+    for row, cell in zip(trace["gradient_check"], page.locator("#gradcheck tbody td[data-floored]").all()):
+        floored = abs(row["analytic"]) + abs(row["numeric"]) < 1e-4
+        assert cell.get_attribute("data-floored") == str(floored).lower(), (row, cell.text_content())
+        assert "max(|a| + |n|, 1e-4)" in cell.get_attribute("title")
+        assert cell.text_content().endswith("*") == floored
 
 
 def test_no_model_yet(page, server):
