@@ -193,6 +193,16 @@ def test_mnist_step_through_and_confusion(page, trained, mnist_model):
         pair = evaluation["most_confused"][0]
         page.click(f"#confusion button[data-true='{pair['true']}'][data-pred='{pair['predicted']}']")
         expect(page.locator("#gallery-filter")).to_contain_text(f"True {pair['true']} predicted as {pair['predicted']}")
+        # A cell lists all its own mistakes, not only those among the 100 most confident overall.
+        top = [(m["true"], m["predicted"]) for m in evaluation["misclassified"]]
+        cells = [(t, p, n) for t, row in enumerate(evaluation["confusion"]) for p, n in enumerate(row)
+                 if t != p and 0 < n <= 24 and top.count((t, p)) < n]
+        if cells:
+            t, p, n = max(cells, key=lambda c: c[2] - top.count(c[:2]))
+            page.click(f"#confusion button[data-true='{t}'][data-pred='{p}']")
+            expect(page.locator("#gallery-filter")).to_contain_text(f"True {t} predicted as {p}: all {n} listed")
+            expect(thumbs).to_have_count(n)
+            assert {c.split(" ")[0] for c in thumbs.locator(".thumb-cap").all_text_contents()} == {f"{t}→{p}"}
 
     # A digit drawn on the pad, with its label.
     page.check("input[name=source][value=draw]")
