@@ -182,7 +182,9 @@ async function train(event) {
   try {
     const record = await api.createRun(runBody(state.spec));
     showRun(record);
-    setStatus(record.status, `Run ${runLabel(record.spec, run.info)} created; waiting for a worker…`);
+    const label = runLabel(record.spec, run.info);
+    if (record.queue_position == null) setStatus("starting", `Starting ${label}…`); // a worker took it at once
+    else setStatus("queued", `Run ${label} is queued (position ${record.queue_position}): it starts when a worker is free.`);
     follow(record);
     runList.refresh();
   } catch (err) {

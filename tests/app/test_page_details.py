@@ -90,3 +90,24 @@ def test_no_eta_once_the_run_is_paused_or_stopped(page, shared_server):
     expect(progress).to_contain_text("stopped")
     expect(progress).not_to_contain_text("ETA")
     expect(progress).not_to_contain_text("samples/s")
+
+
+# Every text the run's status badge and sentence show, in order.
+WATCH_STATUS = """() => {
+  window.__statusSeen = [];
+  const watch = (el) => new MutationObserver(() => window.__statusSeen.push(el.textContent))
+    .observe(el, { childList: true, characterData: true, subtree: true });
+  watch(document.querySelector('#run-status'));
+  watch(document.querySelector('#status-line'));
+}"""
+
+
+def test_a_run_on_an_idle_server_is_never_shown_queued(page, server):
+    expect = playwright_api.expect
+    open_page(page, server.url + "/")  # a server of its own: nothing else runs
+    page.evaluate(WATCH_STATUS)
+    page.click("#train")
+    expect(page.locator("#run-status")).to_have_attribute("data-status", "completed", timeout=40_000)
+    seen = page.evaluate("window.__statusSeen")
+    assert not [s for s in seen if "queued" in s], seen
+    assert any("Starting" in s for s in seen), seen
