@@ -111,3 +111,22 @@ def test_a_run_on_an_idle_server_is_never_shown_queued(page, server):
     seen = page.evaluate("window.__statusSeen")
     assert not [s for s in seen if "queued" in s], seen
     assert any("Starting" in s for s in seen), seen
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 900}, {"width": 390, "height": 844}])
+def test_the_letters_preview_shows_every_column(page, shared_server, shared_api, viewport):
+    expect = playwright_api.expect
+    page.set_viewport_size(viewport)
+    open_page(page, shared_server.url + "/#dataset=letters")
+    table = page.locator("#dataset-preview .preview-table")
+    expect(table.locator("thead th")).to_have_count(27)  # label, A..Z
+    expect(table.locator("thead th").last).to_have_text("Z")
+    scroller = page.locator("#dataset-preview .table-scroll")
+    last, box = table.locator("thead th").last.bounding_box(), scroller.bounding_box()
+    assert last["x"] + last["width"] <= box["x"] + box["width"] + 1, (last, box)  # Z in sight, no scrolling
+    shoot(page.locator("#dataset-preview"), f"letters-preview-{viewport['width']}.png")
+    # A table too wide to fit (spam's long column names) says so: overlay scrollbars show nothing.
+    spam = next(d for d in shared_api.get("/api/datasets").json() if d["name"] == "spam")
+    page.select_option("#f-dataset", "spam")
+    expect(page.locator("#dataset-preview-caption")).to_contain_text(
+        f"Scroll the table sideways for all {spam['n_features']} columns")
