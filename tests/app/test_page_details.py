@@ -130,3 +130,27 @@ def test_the_letters_preview_shows_every_column(page, shared_server, shared_api,
     page.select_option("#f-dataset", "spam")
     expect(page.locator("#dataset-preview-caption")).to_contain_text(
         f"Scroll the table sideways for all {spam['n_features']} columns")
+
+
+def test_without_mnist_files_its_presets_and_quick_model_are_off(page, tmp_path):
+    from tests.app.live_server import LiveServer
+
+    expect = playwright_api.expect
+    (tmp_path / "no-mnist").mkdir()
+    server = LiveServer(tmp_path / "data", env={"MLP_MNIST_DIR": str(tmp_path / "no-mnist")}).start()
+    try:
+        open_page(page, server.url + "/")
+        presets = page.locator("#preset option")
+        mnist_presets = [o for o in presets.all() if o.get_attribute("value") in ("mnist-default", "from-scratch")]
+        assert mnist_presets
+        for option in mnist_presets:
+            assert option.is_disabled(), option.text_content()
+        expect(page.locator("#preset option[value=xor]")).to_be_enabled()
+        expect(page.locator("#preset-hint")).to_contain_text("this server has no mnist files")
+        page.locator("#draw").scroll_into_view_if_needed()
+        expect(page.locator("#draw-train")).to_be_disabled()
+        expect(page.locator("#draw-train-hint")).to_contain_text("no MNIST files")
+        expect(page.locator("#draw-empty")).to_contain_text("none can be trained here")
+        shoot(page.locator("#draw"), "draw-without-mnist.png")
+    finally:
+        server.stop()
