@@ -75,6 +75,9 @@ export function lineChart(el, { series, height = 170, yLog = false, yRange = nul
   };
 }
 
+/** Stacked charts keep their plots aligned while every label fits this width. */
+const MIN_AXIS_WIDTH = 54;
+
 /** A y axis as wide as its longest tick label (a fixed width cut "1.00e-4" to ".00e-4"). */
 function axisSize(u, values, axisIdx, cycleNum) {
   const axis = u.axes[axisIdx];
@@ -82,7 +85,7 @@ function axisSize(u, values, axisIdx, cycleNum) {
   const longest = (values || []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), "");
   u.ctx.font = axis.font[0];
   const text = longest ? u.ctx.measureText(longest).width / devicePixelRatio : 0;
-  return Math.ceil(Math.max(36, axis.ticks.size + axis.gap + text + 4));
+  return Math.ceil(Math.max(MIN_AXIS_WIDTH, axis.ticks.size + axis.gap + text + 4));
 }
 
 const isPow10 = (v) => v > 0 && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9;
