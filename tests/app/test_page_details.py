@@ -77,19 +77,14 @@ def test_no_eta_once_the_run_is_paused_or_stopped(page, shared_server):
     expect = playwright_api.expect
     open_page(page, shared_server.url + "/#dataset=moons&layers=16:relu&lr=0.01&epochs=400&batch=4")
     progress = page.locator("#epoch-progress-text")
-    page.click("#train")
-    expect(progress).to_contain_text("ETA", timeout=20_000)
-    page.click("#pause")
-    expect(page.locator("#run-status")).to_have_attribute("data-status", "paused")
-    expect(progress).to_contain_text("paused")
-    expect(progress).not_to_contain_text("ETA")
-    page.click("#resume")
-    expect(progress).to_contain_text("ETA", timeout=20_000)
-    page.click("#stop")
-    expect(page.locator("#run-status")).to_have_attribute("data-status", "stopped")
-    expect(progress).to_contain_text("stopped")
-    expect(progress).not_to_contain_text("ETA")
-    expect(progress).not_to_contain_text("samples/s")
+    for start, halt, status in (("#train", "#pause", "paused"), ("#resume", "#stop", "stopped")):
+        page.click(start)
+        expect(progress).to_contain_text("ETA", timeout=20_000)
+        page.click(halt)
+        expect(page.locator("#run-status")).to_have_attribute("data-status", status)
+        expect(progress).to_contain_text(status)
+        expect(progress).not_to_contain_text("ETA")
+        expect(progress).not_to_contain_text("samples/s")
 
 
 # Every text the run's status badge and sentence show, in order.
