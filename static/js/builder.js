@@ -285,10 +285,11 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
       const path = guessPath(err.detail);
       if (path) located.push({ path, msg: err.detail });
     }
-    let first = null;
+    let first = null, marked = 0;
     for (const { path, msg } of located) {
       const target = errorSlot(path);
       if (!target) continue;
+      marked++;
       target.slot.textContent = target.slot.textContent ? `${target.slot.textContent}; ${msg}` : msg;
       const input = form.querySelector(`[data-path="${CSS.escape(target.path)}"]`);
       if (input) {
@@ -297,7 +298,7 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
       }
     }
     if (first) first.focus();
-    return located.length;
+    return marked;
   }
 
   function render() {

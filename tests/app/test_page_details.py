@@ -149,3 +149,18 @@ def test_without_mnist_files_its_presets_and_quick_model_are_off(page, tmp_path)
         shoot(page.locator("#draw"), "draw-without-mnist.png")
     finally:
         server.stop()
+
+
+def test_a_refusal_no_field_can_show_is_not_called_marked(page, shared_server):
+    import json
+
+    expect = playwright_api.expect
+    page.console.allow(r"status of 422")
+    refusal = {"detail": "the server's own limit", "errors": [{"loc": ["body", "no_such_field"], "msg": "too big"}]}
+    page.route("**/api/runs", lambda r: r.fulfill(status=422, content_type="application/json", body=json.dumps(refusal))
+               if r.request.method == "POST" else r.continue_())
+    open_page(page, shared_server.url + "/")
+    page.click("#train")
+    expect(page.locator("#form-error")).to_contain_text("the server refused the settings")
+    expect(page.locator("#form-error")).not_to_contain_text("marked")
+    assert page.console.errors == []
