@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -106,7 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             manager.shutdown()
             storage.close()
 
-    app = FastAPI(title="MLP Playground", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="MLP Playground", description=DESCRIPTION, version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served below, from static/vendor: no CDN
     app.state.settings = settings
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
@@ -123,6 +125,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/inspect", include_in_schema=False)
     def inspect_page(request: Request):
         return templates.TemplateResponse(request, "inspect.html", {})
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request):
+        return templates.TemplateResponse(request, "swagger.html", {"title": f"{app.title} - Swagger UI",
+                                                                     "openapi_url": app.openapi_url})
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc():
+        return get_redoc_html(openapi_url=app.openapi_url, title=f"{app.title} - ReDoc",
+                              redoc_js_url="/static/vendor/redoc-2.5.4.standalone.js",
+                              redoc_favicon_url="/static/vendor/swagger-ui-5.35.0-favicon-32x32.png",
+                              with_google_fonts=False)
 
     return app
 

@@ -252,8 +252,10 @@ class ModelLibrary:
             raise ApiError(422, str(exc)) from None
         return {"model_id": model_id, "source": source, "classes": loaded.classes, **trace}
 
-    def evaluation(self, model_id: str, split: str, limit: int) -> dict:
-        """Confusion matrix, per-class accuracy and the misclassified examples of a split."""
+    def evaluation(self, model_id: str, split: str, limit: int, *, true: int | None = None,
+                   predicted: int | None = None) -> dict:
+        """Confusion matrix, per-class accuracy and the misclassified examples of a split;
+        with `true` and/or `predicted`, only the mistakes of that cell are listed."""
         model = self.load(model_id).model
         if model.head.task == "regression":
             raise ApiError(422, "this is a regression model: it has no classes, so no confusion matrix; "
@@ -261,9 +263,13 @@ class ModelLibrary:
         data = self.dataset(model_id)
         X, y = (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
         try:
-            result = evaluate_confusion(model, X, y, max_examples=limit, classes=data.classes)
+            narrowed = true is not None or predicted is not None
+            result = evaluate_confusion(model, X, y, max_examples=len(y) if narrowed else limit, classes=data.classes)
         except ValueError as exc:
             raise ApiError(422, str(exc)) from None
+        if narrowed:  # every mistake was listed, most confident first: keep the cell's
+            result["misclassified"] = [m for m in result["misclassified"]
+                                       if true in (None, m["true"]) and predicted in (None, m["predicted"])][:limit]
         return {"model_id": model_id, "dataset": data.name, "split": split, **result}
 
 

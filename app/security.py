@@ -10,9 +10,10 @@ import json
 
 from starlette.exceptions import HTTPException
 
-#: Where a page may load from and connect to: this server only, no inline script.
+#: Where a page may load from and connect to: this server only, no inline script. Workers may
+#: also start from a blob: ReDoc (/redoc) builds its search worker from its own bundle's text.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                           "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
+                           "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
                            "base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
 SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
@@ -20,8 +21,6 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"SAMEORIGIN"),
 ]
-#: FastAPI's own API explorers load Swagger UI and ReDoc with inline script.
-EXPLORER_PATHS = ("/docs", "/redoc")
 #: What a multipart upload carries besides its file: boundaries, part headers, form fields.
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -51,7 +50,7 @@ class RequestGuard:
         refusal = f"the request body is over the {limit}-byte limit ({variable}): send less"
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            return await _send_json(send, 413, refusal, scope["path"])
+            return await _send_json(send, 413, refusal)
         received = 0
 
         async def counted_receive():  # a chunked body states no length: count it
@@ -63,17 +62,16 @@ class RequestGuard:
             return message
 
         async def send_with_headers(message):
-            if message["type"] == "http.response.start" and not scope["path"].startswith(EXPLORER_PATHS):
+            if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
             await send(message)
 
         await self.app(scope, counted_receive, send_with_headers)
 
 
-async def _send_json(send, status: int, detail: str, path: str) -> None:
+async def _send_json(send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if not path.startswith(EXPLORER_PATHS):
-        headers += SECURITY_HEADERS
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+               *SECURITY_HEADERS]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

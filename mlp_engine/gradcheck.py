@@ -32,7 +32,11 @@ def numerical_gradient(model: MLP, X, y, name: str, index: tuple, l2: float = 0.
     return (plus - minus) / (2 * eps)
 
 
-def relative_error(analytic: float, numeric: float, floor: float = 1e-4) -> float:
+#: The least denominator of :func:`relative_error` (the inspect page shows it in the formula).
+RELATIVE_ERROR_FLOOR = 1e-4
+
+
+def relative_error(analytic: float, numeric: float, floor: float = RELATIVE_ERROR_FLOOR) -> float:
     """|a - n| / max(|a| + |n|, floor).
 
     The floor matters for tiny gradients only: central differences carry a

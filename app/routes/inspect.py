@@ -25,10 +25,13 @@ def trace(model_id: str, body: TraceRequest, models: ModelsDep):
 @router.get("/{model_id}/evaluation", response_model=EvaluationPublic)
 def evaluation(model_id: str, models: ModelsDep,
                split: Annotated[Literal["train", "test"], Query()] = "test",
-               limit: Annotated[int, Query(ge=0, le=1000, description="Misclassified examples listed")] = 100):
+               limit: Annotated[int, Query(ge=0, le=1000, description="Misclassified examples listed")] = 100,
+               true: Annotated[int | None, Query(ge=0, description="List only mistakes of this true class")] = None,
+               predicted: Annotated[int | None, Query(ge=0, description="List only mistakes predicted as this class")] = None):
     """Confusion matrix, per-class and overall accuracy, and the misclassified examples
-    (most confident first) of a classifier on its own dataset's split."""
-    return models.evaluation(model_id, split, limit)
+    (most confident first) of a classifier on its own dataset's split; `true` and
+    `predicted` narrow the list to one cell of the matrix (the counts stay whole)."""
+    return models.evaluation(model_id, split, limit, true=true, predicted=predicted)
 
 
 @router.get("/{model_id}/examples", response_model=ExamplesPublic)

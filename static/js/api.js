@@ -58,9 +58,12 @@ export const predictImage = (id, dataUrl) =>
 /** One example through every stage: body {dataset_index, split} | {image, label} | {input, label}, plus optimizer. */
 export const trace = (modelId, body) => request("POST", `/api/models/${encodeURIComponent(modelId)}/trace`, body);
 
-/** Confusion matrix, per-class accuracy and the misclassified examples of a split. */
-export const evaluation = (modelId, split = "test", limit = 100) =>
-  request("GET", `/api/models/${encodeURIComponent(modelId)}/evaluation?split=${split}&limit=${limit}`);
+/** Confusion matrix, per-class accuracy and the misclassified examples of a split;
+ * cell = [true, predicted] lists only that cell's mistakes. */
+export function evaluation(modelId, split = "test", limit = 100, cell = null) {
+  const only = cell ? `&true=${cell[0]}&predicted=${cell[1]}` : "";
+  return request("GET", `/api/models/${encodeURIComponent(modelId)}/evaluation?split=${split}&limit=${limit}${only}`);
+}
 
 /** Rows of the model's dataset by index: {split, input_shape, examples: [{index, x, label}]}. */
 export function examples(modelId, indices, split = "test") {

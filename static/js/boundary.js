@@ -25,7 +25,7 @@ export function createBoundary({ canvas, epochLabel, legend, title }) {
       canvas.dataset.drawn = "false";
       if (points.length && supports(info)) { // the points alone until the first picture
         const f = frame(w, h, span(points.map((p) => p[0])), span(points.map((p) => p[1])), MARGIN);
-        drawPoints(ctx, f, points, { nClasses: info.classes.length, regression: info.task === "regression" });
+        drawPoints(ctx, f, points, { regression: info.task === "regression" });
         drawAxes(ctx, f);
       }
       return;
@@ -42,7 +42,7 @@ export function createBoundary({ canvas, epochLabel, legend, title }) {
     const f = frame(w, h, view.x_range, view.y_range, MARGIN);
     const R = view.resolution;
     const K = Math.max(2, info.classes.length);
-    const rgb = Array.from({ length: K }, (_, k) => hexToRgb(classColor(k, K)));
+    const rgb = Array.from({ length: K }, (_, k) => hexToRgb(classColor(k)));
     const img = new ImageData(R, R);
     for (let row = 0; row < R; row++) {
       for (let col = 0; col < R; col++) {
@@ -61,7 +61,7 @@ export function createBoundary({ canvas, epochLabel, legend, title }) {
     tile.getContext("2d").putImageData(img, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(tile, f.left, f.top, f.width, f.height);
-    drawPoints(ctx, f, points, { nClasses: info.classes.length });
+    drawPoints(ctx, f, points);
     drawAxes(ctx, f);
   }
 
@@ -113,6 +113,8 @@ export function createBoundary({ canvas, epochLabel, legend, title }) {
       draw();
     },
     redraw: draw,
+    /** The name of the dataset the panel is set up for. */
+    dataset: () => info && info.name,
     supports: () => Boolean(info && supports(info)),
   };
 }

@@ -64,15 +64,23 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
   for (const d of datasets) {
     datasetSelect.append(el("option", { value: d.name, text: d.available ? d.name : `${d.name} (unavailable)` }));
   }
+  const missing = datasets.filter((d) => !d.available).map((d) => d.name);
   for (const p of presets) {
     const title = PRESET_TITLES[p.name] || p.description.split(":")[0];
-    presetSelect.append(el("option", { value: p.name, text: title }));
+    const off = missing.includes(p.spec.dataset);
+    presetSelect.append(el("option", { value: p.name, text: off ? `${title} (unavailable)` : title, disabled: off }));
   }
+  // One sentence on why some presets are off, under the preset picker whatever it shows.
+  const presetsOff = missing.filter((name) => presets.some((p) => p.spec.dataset === name));
+  const missingNote = presetsOff.length
+    ? ` The ${presetsOff.join(", ")} presets are off: this server has no ${presetsOff.join(", ")} files (see the dataset's note below).`
+    : "";
+  document.getElementById("preset-hint").textContent = PRESET_HINT + missingNote;
 
   presetSelect.addEventListener("change", () => {
     const preset = presets.find((p) => p.name === presetSelect.value);
     if (!preset) return;
-    document.getElementById("preset-hint").textContent = preset.description;
+    document.getElementById("preset-hint").textContent = preset.description + missingNote;
     state.spec = fillSpec(preset.spec);
     render();
     onPreset(preset);
@@ -277,10 +285,11 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
       const path = guessPath(err.detail);
       if (path) located.push({ path, msg: err.detail });
     }
-    let first = null;
+    let first = null, marked = 0;
     for (const { path, msg } of located) {
       const target = errorSlot(path);
       if (!target) continue;
+      marked++;
       target.slot.textContent = target.slot.textContent ? `${target.slot.textContent}; ${msg}` : msg;
       const input = form.querySelector(`[data-path="${CSS.escape(target.path)}"]`);
       if (input) {
@@ -289,7 +298,7 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
       }
     }
     if (first) first.focus();
-    return located.length;
+    return marked;
   }
 
   function render() {
@@ -309,7 +318,7 @@ export function createBuilder(form, { datasets, presets, choices, onChange, onPr
   function showPreset(name) {
     const preset = presets.find((p) => p.name === name);
     presetSelect.value = preset ? name : "";
-    document.getElementById("preset-hint").textContent = preset ? preset.description : PRESET_HINT;
+    document.getElementById("preset-hint").textContent = (preset ? preset.description : PRESET_HINT) + missingNote;
   }
 
   return { render, showErrors, clearErrors, redrawPreview, showPreset, datasetInfo: (name) => byName[name] };

@@ -1,12 +1,12 @@
 // Canvas helpers shared by the dataset preview, the decision boundary and the drawing pad:
 // sharp drawing on high-DPI screens, class colours, scatter plots, digit images.
 
-/** Class colours: orange/blue for two classes (as TensorFlow Playground), Tableau 10 beyond. */
-const BINARY = ["#f59322", "#0877bd"];
-const TABLEAU = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+/** One palette for every task, so class k has one colour everywhere: orange and blue first
+ * (as TensorFlow Playground draws two classes), then the rest of Tableau 10. */
+const CLASS_COLORS = ["#f59322", "#0877bd", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
-export function classColor(k, nClasses) {
-  return nClasses <= 2 ? BINARY[k % 2] : TABLEAU[k % TABLEAU.length];
+export function classColor(k) {
+  return CLASS_COLORS[k % CLASS_COLORS.length];
 }
 
 /** One legend item per class: a swatch of its colour and its name (as text). */
@@ -14,7 +14,7 @@ export function classLegend(classes) {
   return classes.map((name, k) => {
     const swatch = document.createElement("span");
     swatch.className = "swatch";
-    swatch.style.background = classColor(k, classes.length);
+    swatch.style.background = classColor(k);
     const item = document.createElement("span");
     item.className = "swatch-item";
     item.append(swatch, ` ${name}`);
@@ -65,11 +65,11 @@ export function frame(w, h, xRange, yRange, margin = { left: 6, right: 6, top: 6
 }
 
 /** Dots coloured by class (classification) or one colour (regression). X: (N, 2) or (N, 1) with Y. */
-export function drawPoints(ctx, f, points, { nClasses = 2, radius = 3.5, regression = false } = {}) {
+export function drawPoints(ctx, f, points, { radius = 3.5, regression = false } = {}) {
   for (const [px, py, label] of points) {
     ctx.beginPath();
     ctx.arc(f.x(px), f.y(py), radius, 0, 2 * Math.PI);
-    ctx.fillStyle = regression ? "#475569" : classColor(label, nClasses);
+    ctx.fillStyle = regression ? "#475569" : classColor(label);
     ctx.fill();
     ctx.lineWidth = 1;
     ctx.strokeStyle = "rgba(255,255,255,0.9)";

@@ -35,7 +35,7 @@ export function lineChart(el, { series, height = 170, yLog = false, yRange = nul
       axes: [
         { stroke: "#475569", grid: { stroke: "#e2e8f0" }, ticks: { stroke: "#e2e8f0" } },
         ...(axes || [{ scale: "y" }]).map((a) => ({
-          stroke: "#475569", size: 54,
+          stroke: "#475569", size: axisSize,
           ticks: { stroke: "#e2e8f0", filter: (u, splits) => (log ? splits.map((v) => (isPow10(v) ? v : null)) : splits) },
           // on a log scale, grid lines at the powers of ten only
           grid: { stroke: "#e2e8f0", show: a.side !== 1, filter: (u, splits) => (log ? splits.map((v) => (isPow10(v) ? v : null)) : splits) },
@@ -73,6 +73,19 @@ export function lineChart(el, { series, height = 170, yLog = false, yRange = nul
       build();
     },
   };
+}
+
+/** Stacked charts keep their plots aligned while every label fits this width. */
+const MIN_AXIS_WIDTH = 54;
+
+/** A y axis as wide as its longest tick label (a fixed width cut "1.00e-4" to ".00e-4"). */
+function axisSize(u, values, axisIdx, cycleNum) {
+  const axis = u.axes[axisIdx];
+  if (cycleNum > 1) return axis._size; // uPlot asks again after laying out: keep the first answer
+  const longest = (values || []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), "");
+  u.ctx.font = axis.font[0];
+  const text = longest ? u.ctx.measureText(longest).width / devicePixelRatio : 0;
+  return Math.ceil(Math.max(MIN_AXIS_WIDTH, axis.ticks.size + axis.gap + text + 4));
 }
 
 const isPow10 = (v) => v > 0 && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9;
@@ -117,7 +130,7 @@ export function createRunCharts({ lossEl, metricEl, lrEl, metricTitle }, { logSc
       if (hasVal) ms.push({ label: "val MSE", stroke: VAL, scale: "y" }, { label: "val R²", stroke: COLORS[3], scale: "r2", dash: [6, 3] });
       metric = lineChart(metricEl, {
         series: ms, scales: { r2: { range: (u, min) => [Math.min(min ?? 0, 0), 1] } },
-        axes: [{ scale: "y" }, { scale: "r2", side: 1, size: 44 }],
+        axes: [{ scale: "y" }, { scale: "r2", side: 1 }],
       });
     } else {
       metricTitle.textContent = "Accuracy";

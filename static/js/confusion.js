@@ -22,6 +22,7 @@ export function createConfusionPanel(ids, { onPick }) {
   let imageShape = null;  // [H, W] when the model's inputs are images
   let evaluation = null;
   let picked = null;      // [true, predicted]: the gallery shows only these mistakes
+  let pickedItems = [];   // that cell's own mistakes, loaded when it was picked
   let shown = GALLERY_PAGE;
   let traced = null;      // the trace's source, to outline its thumbnail
   let seq = 0;
@@ -110,15 +111,29 @@ export function createConfusionPanel(ids, { onPick }) {
     return td;
   }
 
-  function showOnly(pair) {
+  /** Show one cell's mistakes (pair = [true, predicted]), all of them (up to the route's
+   * 1000), loaded for the cell: the first evaluation lists only the most confident overall. */
+  async function showOnly(pair) {
+    const mine = ++seq;
+    if (pair) {
+      const n = evaluation.confusion[pair[0]][pair[1]];
+      try {
+        const ev = await api.evaluation(model.id, evaluation.split, Math.min(n, 1000), pair);
+        if (mine !== seq) return;
+        pickedItems = ev.misclassified;
+      } catch (err) {
+        if (mine !== seq) return;
+        filter.textContent = `Could not load these mistakes: ${err.detail || err}`;
+        return;
+      }
+    }
     picked = pair;
     shown = GALLERY_PAGE;
     renderGallery();
   }
 
   function galleryItems() {
-    const items = evaluation.misclassified;
-    return picked ? items.filter((m) => m.true === picked[0] && m.predicted === picked[1]) : items;
+    return picked ? pickedItems : evaluation.misclassified;
   }
 
   /** Rows of the split for the thumbnails not yet fetched; a thumbnail is a nicety, so a failure only leaves numbers. */
@@ -144,7 +159,9 @@ export function createConfusionPanel(ids, { onPick }) {
     if (picked) {
       const all = el("button", { type: "button", class: "small", id: "gallery-all", text: "Show all mistakes" });
       all.addEventListener("click", () => showOnly(null));
-      filter.replaceChildren(`True ${c(picked[0])} predicted as ${c(picked[1])}: ${items.length} listed. `, all);
+      const n = ev.confusion[picked[0]][picked[1]];
+      const listed = items.length === n ? `all ${int(n)} listed` : `${int(items.length)} of ${int(n)} listed, the most confident`;
+      filter.replaceChildren(`True ${c(picked[0])} predicted as ${c(picked[1])}: ${listed}, most confident first. `, all);
     } else {
       filter.textContent = ev.n_misclassified
         ? `${int(ev.n_misclassified)} mistakes; the ${Math.min(items.length, ev.n_misclassified)} most confident are listed, most confident first. Pick one to step through it.`

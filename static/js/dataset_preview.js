@@ -51,7 +51,11 @@ export function createDatasetPreview(box, caption, current) {
       caption.replaceChildren(...legend(info, kind, samples.X.length));
     } else {
       box.replaceChildren(previewTable(samples, info));
-      caption.textContent = `${samples.X.length} of ${int(info.train_size)} training rows.`;
+      const scroller = box.querySelector(".table-scroll");
+      // overlay scrollbars show nothing until scrolled: say when columns are out of sight
+      const hidden = scroller.scrollWidth > scroller.clientWidth + 1
+        ? ` Scroll the table sideways for all ${int(samples.X[0].length)} columns.` : "";
+      caption.textContent = `${samples.X.length} of ${int(info.train_size)} training rows.${hidden}`;
     }
   }
 
@@ -68,7 +72,7 @@ function drawPreviewPlot(canvas, samples, info, kind) {
   const margin = { left: 30, right: 8, top: 8, bottom: 16 };
   if (kind === "scatter") {
     const f = frame(w, h, span(samples.X.map((p) => p[0])), span(samples.X.map((p) => p[1])), margin);
-    drawPoints(ctx, f, samples.X.map((p, i) => [p[0], p[1], samples.y[i]]), { nClasses: info.classes.length, radius: 3 });
+    drawPoints(ctx, f, samples.X.map((p, i) => [p[0], p[1], samples.y[i]]), { radius: 3 });
     drawAxes(ctx, f);
   } else {
     const pts = samples.X.map((p, i) => [p[0], samples.y[i][0]]).sort((a, b) => a[0] - b[0]);
@@ -96,6 +100,9 @@ function legend(info, kind, n) {
   return [`${points}. `, ...classLegend(info.classes)];
 }
 
+/** Past this many columns the table packs tighter, so letters' 26 one-hot columns fit the sidebar. */
+const DENSE_COLUMNS = 12;
+
 function previewTable(samples, info) {
   const names = samples.feature_names.length ? samples.feature_names : samples.X[0].map((_, j) => `x${j + 1}`);
   const oneHot = samples.X.every((row) => row.every((v) => v === 0 || v === 1));
@@ -104,7 +111,8 @@ function previewTable(samples, info) {
     el("th", { scope: "row", text: info.task === "regression" ? String(samples.y[i]) : String(samples.classes[samples.y[i]] ?? samples.y[i]) }),
     ...row.map((v) => el("td", { class: oneHot && v ? "num on" : "num", text: String(Number(v.toFixed(2))) }))));
   return el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Example rows" },
-    el("table", { class: "preview-table" }, el("thead", {}, head), el("tbody", {}, ...rows)));
+    el("table", { class: names.length > DENSE_COLUMNS ? "preview-table dense" : "preview-table" },
+      el("thead", {}, head), el("tbody", {}, ...rows)));
 }
 
 function previewKind(info) {

@@ -237,7 +237,12 @@ export function createDrawPanel(root, { presets = [], mnist, onRunChange = () =>
 
   // -- no model yet: train a quick one -------------------------------------------------------
   const quickLabel = preset ? runLabel(preset.spec, mnist) : "";
-  if (preset) {
+  if (mnist && !mnist.available) {
+    emptyBox.querySelector("p").replaceChildren(el("strong", { text: "No MNIST model yet," }), " and none can be trained here.");
+    trainButton.disabled = true;
+    trainHint.textContent = "This server has no MNIST files, so no MNIST model can be trained here: "
+      + "point the MLP_MNIST_DIR setting at a folder holding the four MNIST .gz files and restart it.";
+  } else if (preset) {
     const spec = preset.spec;
     const acts = [...new Set(spec.layers.map((l) => l.activation))].join("/");
     trainHint.textContent = `Trains the ${QUICK_PRESET} preset (${widths(spec, mnist).join("-")} ${acts}, ${spec.optimizer.name}, `

@@ -22,7 +22,7 @@ const formError = $("form-error");
 const buttons = { train: $("train"), pause: $("pause"), resume: $("resume"), stop: $("stop") };
 
 /** The run on view: its spec, status and the epoch metrics received so far. */
-const run = { id: null, spec: null, info: null, status: "idle", total: 0, history: [], follower: null, lastView: null };
+const run = { id: null, spec: null, info: null, status: "idle", total: 0, history: [], follower: null, lastView: null, progress: null };
 
 let builder, charts, histograms, boundary, runList, draw;
 
@@ -82,6 +82,7 @@ function showRun(record) {
   run.total = record.epochs_total;
   run.history = [];
   run.lastView = null;
+  run.progress = null;
   state.run = record.id;
   save();
   connectionLine.hidden = true;
@@ -113,9 +114,11 @@ function follow(record) {
   run.follower = followRun(record, label, {
     status(status, sentence) {
       setStatus(status, sentence);
+      if (status !== "running") haltProgress(status);
       runList.refresh();
     },
     progress(p) {
+      run.progress = p;
       if (run.status !== "running") setStatus("running", `Training ${label}…`);
       $("epoch-progress").value = p.epochDone;
       $("epoch-progress-text").textContent = `${p.epoch}: ${p.text}`;
@@ -129,12 +132,18 @@ function follow(record) {
         $("epoch-progress-text").textContent = `${data.epochs_done}: done`;
         $("epoch-progress").value = 1;
         $("run-progress").value = 1;
-      }
+      } else haltProgress(status);
       scheduleDraw();
       runList.refresh();
     },
     connection: setConnection,
   });
+}
+
+/** The run no longer trains (paused, stopped, ...): its batch stays, its speed and ETA go. */
+function haltProgress(status) {
+  const p = run.progress;
+  if (p) $("epoch-progress-text").textContent = `${p.epoch}: ${p.where} · ${status}`;
 }
 
 /** Open a run from the list (or a link): its history, then its live events if it still runs. */
@@ -173,7 +182,9 @@ async function train(event) {
   try {
     const record = await api.createRun(runBody(state.spec));
     showRun(record);
-    setStatus(record.status, `Run ${runLabel(record.spec, run.info)} created; waiting for a worker…`);
+    const label = runLabel(record.spec, run.info);
+    if (record.queue_position == null) setStatus("starting", `Starting ${label}…`); // a worker took it at once
+    else setStatus("queued", `Run ${label} is queued (position ${record.queue_position}): it starts when a worker is free.`);
     follow(record);
     runList.refresh();
   } catch (err) {
@@ -199,6 +210,13 @@ async function control(action) {
   }
 }
 
+/** A setup edited: keep it in the URL; an empty boundary panel follows the chosen dataset. */
+function specChanged() {
+  save();
+  const info = builder.datasetInfo(state.spec.dataset);
+  if (info && !run.lastView && boundary.dataset() !== info.name) boundary.reset(info);
+}
+
 async function main() {
   const page = $("main");
   let spec, datasets, presets;
@@ -214,8 +232,8 @@ async function main() {
   const fresh = !window.location.hash;
   builder = createBuilder($("builder"), {
     datasets, presets, choices,
-    onChange: save,
-    onPreset: () => save(),
+    onChange: specChanged,
+    onPreset: specChanged,
   });
   if (fresh) {
     const xor = presets.find((p) => p.name === "xor");

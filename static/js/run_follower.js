@@ -30,22 +30,25 @@ export function describeEnd(data) {
   return `Run ${data.status} after ${int(data.epochs_done)} epochs${why}${test ? ": " + test : ""}.`;
 }
 
-/** Where a progress event stands: {epoch, epochDone, runDone (fractions 0..1), text}. */
+/** Where a progress event stands: {epoch, epochDone, runDone (fractions 0..1), where, text}.
+ * `where` is the batch alone; `text` adds the speed and ETA, true only while the run trains. */
 function progressOf(data, epochsTotal) {
   const epochDone = data.batches ? data.batch / data.batches : 0;
   const rate = data.samples_per_second ? ` · ${int(Math.round(data.samples_per_second))} samples/s` : "";
+  const where = `batch ${int(data.batch)} / ${int(data.batches)}`;
   return {
     epoch: data.epoch,
     epochDone,
     runDone: epochsTotal ? Math.min(1, (data.epoch - 1 + epochDone) / epochsTotal) : 0,
-    text: `batch ${int(data.batch)} / ${int(data.batches)}${rate} · ETA ${duration(data.eta_seconds)}`,
+    where,
+    text: `${where}${rate} · ETA ${duration(data.eta_seconds)}`,
   };
 }
 
 /**
  * Follow the run `record` (a run record: {id, epochs_total, ...}) until it ends.
  * label: how sentences name the run. handlers, each optional:
- *   status(status, sentence, data)  queued, running, paused, interrupted, ...
+ *   status(status, sentence, data)  starting, queued, running, paused, interrupted, ...
  *   progress(p, data)               p from progressOf
  *   epoch(metrics)                  each epoch's metrics, in order
  *   end(status, sentence, data)     completed, stopped or failed (data.model_id once completed)
@@ -54,8 +57,16 @@ function progressOf(data, epochsTotal) {
  */
 export function followRun(record, label, handlers) {
   const call = (name, ...args) => handlers[name] && handlers[name](...args);
+  // The stream replays the "queued" the run got when it was created, before a free worker
+  // took it: when the record already says it left the queue, that one means "starting".
+  let leftQueue = record.queue_position == null;
   return api.followRun(record.id, {
-    status: (data) => call("status", data.status, describeStatus(data, label), data),
+    status: (data) => {
+      const starting = leftQueue && data.status === "queued";
+      leftQueue = false;
+      if (starting) call("status", "starting", `Starting ${label}…`, data);
+      else call("status", data.status, describeStatus(data, label), data);
+    },
     progress: (data) => call("progress", progressOf(data, record.epochs_total), data),
     epoch: (metrics) => call("epoch", metrics),
     done: (data) => call("end", data.status, describeEnd(data), data),

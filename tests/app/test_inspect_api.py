@@ -129,6 +129,16 @@ def test_evaluation(shared_api, mnist_model, xor_model):
     assert len(capped["misclassified"]) == 5
     xor = shared_api.get(f"/api/models/{xor_model}/evaluation").json()
     assert xor["confusion"] == [[2, 0], [0, 2]] and xor["accuracy"] == 1.0
+    # One cell's own mistakes, all of them, most confident first; the counts stay whole.
+    t, p = result["most_confused"][0]["true"], result["most_confused"][0]["predicted"]
+    cell = shared_api.get(f"/api/models/{mnist_model}/evaluation",
+                          params={"true": t, "predicted": p, "limit": 1000}).json()
+    assert [(m["true"], m["predicted"]) for m in cell["misclassified"]] == [(t, p)] * result["confusion"][t][p]
+    assert [m["confidence"] for m in cell["misclassified"]] == sorted((m["confidence"] for m in cell["misclassified"]),
+                                                                      reverse=True)
+    assert cell["confusion"] == result["confusion"]
+    predicted_only = shared_api.get(f"/api/models/{mnist_model}/evaluation", params={"predicted": p, "limit": 1000}).json()
+    assert len(predicted_only["misclassified"]) == sum(row[p] for k, row in enumerate(result["confusion"]) if k != p)
 
 
 def test_evaluation_rebuilds_the_models_own_split_and_refuses_regression(shared_api):

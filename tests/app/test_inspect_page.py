@@ -80,6 +80,14 @@ def check_gradient_table(page, trace: dict) -> None:
     expect(rows).to_have_count(len(trace["gradient_check"]))
     expect(page.locator("#gradcheck tbody td.check-cell.ok")).to_have_count(len(trace["gradient_check"]))
     assert set(page.locator("#gradcheck tbody td.check-cell").all_text_contents()) == {"✓"}
+    # The relative error says how it is computed, floor included.
+    expect(page.locator("#gradcheck").locator("xpath=../preceding-sibling::p")).to_contain_text(
+        "max(|analytic| + |numeric|, 1e-4)")
+    for row, cell in zip(trace["gradient_check"], page.locator("#gradcheck tbody td[data-floored]").all()):
+        floored = abs(row["analytic"]) + abs(row["numeric"]) < 1e-4
+        assert cell.get_attribute("data-floored") == str(floored).lower(), (row, cell.text_content())
+        assert "max(|a| + |n|, 1e-4)" in cell.get_attribute("title")
+        assert cell.text_content().endswith("*") == floored
 
 
 def test_no_model_yet(page, server):
@@ -185,6 +193,16 @@ def test_mnist_step_through_and_confusion(page, trained, mnist_model):
         pair = evaluation["most_confused"][0]
         page.click(f"#confusion button[data-true='{pair['true']}'][data-pred='{pair['predicted']}']")
         expect(page.locator("#gallery-filter")).to_contain_text(f"True {pair['true']} predicted as {pair['predicted']}")
+        # A cell lists all its own mistakes, not only those among the 100 most confident overall.
+        top = [(m["true"], m["predicted"]) for m in evaluation["misclassified"]]
+        cells = [(t, p, n) for t, row in enumerate(evaluation["confusion"]) for p, n in enumerate(row)
+                 if t != p and 0 < n <= 24 and top.count((t, p)) < n]
+        if cells:
+            t, p, n = max(cells, key=lambda c: c[2] - top.count(c[:2]))
+            page.click(f"#confusion button[data-true='{t}'][data-pred='{p}']")
+            expect(page.locator("#gallery-filter")).to_contain_text(f"True {t} predicted as {p}: all {n} listed")
+            expect(thumbs).to_have_count(n)
+            assert {c.split(" ")[0] for c in thumbs.locator(".thumb-cap").all_text_contents()} == {f"{t}→{p}"}
 
     # A digit drawn on the pad, with its label.
     page.check("input[name=source][value=draw]")
