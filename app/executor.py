@@ -6,11 +6,13 @@ The interface (:class:`Executor`):
     ``submit(job)``  start a :class:`~app.worker.Job` (the run manager does the queueing);
     ``control(run_id, command)``  "pause" | "resume" | "stop";
     ``cancel(run_id)``  end it now, without waiting for a batch boundary;
+    ``live_workers()``  how many of its workers are alive (for the health report);
     events come back through the ``on_event(run_id, type, data)`` callback.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import queue
@@ -22,6 +24,7 @@ from typing import Callable, Protocol
 from . import worker
 
 EventCallback = Callable[[str, str, dict], None]
+log = logging.getLogger(__name__)
 TERMINAL_EVENTS = ("done", "error")
 
 
@@ -29,6 +32,7 @@ class Executor(Protocol):
     def submit(self, job: worker.Job) -> None: ...
     def control(self, run_id: str, command: str) -> None: ...
     def cancel(self, run_id: str) -> None: ...
+    def live_workers(self) -> int: ...
     def shutdown(self) -> None: ...
 
 
@@ -43,7 +47,8 @@ class LocalProcessExecutor:
     """One worker process per run (forkserver: a clean process with NumPy and the
     engine preloaded), each with a pipe of its own for its events, and a bridge
     thread that hands each event to ``on_event`` and notices workers that die
-    without a word (their pipe closes).
+    without a word (their pipe closes). The bridge outlives any exception
+    ``on_event`` raises (it is logged): one run's trouble must not silence the others.
 
     A pipe per worker rather than one shared queue: a worker killed while it
     writes (cancelled, or out of memory) would leave a shared queue's lock held
@@ -87,6 +92,10 @@ class LocalProcessExecutor:
         if entry is not None:
             entry.process.kill()
             entry.process.join(5)
+
+    def live_workers(self) -> int:
+        with self._lock:
+            return sum(entry.process.is_alive() for entry in self._workers.values())
 
     def shutdown(self) -> None:
         self._closing = True
@@ -135,7 +144,14 @@ class LocalProcessExecutor:
                 return
             if type_ in TERMINAL_EVENTS:
                 del self._workers[run_id]
-        self.on_event(run_id, type_, data)
+        self._hand_over(run_id, type_, data)
+
+    def _hand_over(self, run_id: str, type_: str, data: dict) -> None:
+        """``on_event``, whose failure is logged rather than allowed to end the bridge."""
+        try:
+            self.on_event(run_id, type_, data)
+        except Exception:
+            log.exception("the %s event of run %s was not handled", type_, run_id)
 
     def _closed(self, pipe: Connection, run_id: str) -> None:
         """A worker whose pipe closed before its done or error event crashed (killed, out of memory)."""
@@ -146,4 +162,4 @@ class LocalProcessExecutor:
         entry.process.join(5)
         if not self._closing:
             message = f"the training process died (exit code {entry.process.exitcode})"
-            self.on_event(run_id, "error", {"message": message})
+            self._hand_over(run_id, "error", {"message": message})
