@@ -60,7 +60,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def storage_fault(request: Request, exc: Exception):
         """A full disk or a read-only data directory: the request may succeed later, untouched."""
         log.error("%s %s: %s", request.method, request.url.path, fault_reason(exc))
-        detail = f"{fault_reason(exc)}: try again once it has room (GET /api/health says when)"
+        detail = f"{fault_reason(exc)}: try again later; GET /api/health turns 200 when writes get through"
         return JSONResponse({"detail": detail}, status_code=503)
 
     for fault in STORAGE_FAULTS:

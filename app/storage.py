@@ -89,7 +89,7 @@ def fault_reason(exc: BaseException) -> str:
         return f"the disk is full ({exc})"
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or code in (errno.EROFS, errno.EACCES, errno.EPERM):
         return f"the data directory is not writable ({exc})"
-    return f"the data directory cannot be written ({exc})"
+    return f"the data directory cannot be used ({exc})"
 
 
 class Storage:

@@ -67,6 +67,31 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(path)], check=True)
 
 
+@pytest.fixture
+def read_only(tmp_path):
+    """``read_only(path)`` lays a read-only bind mount of ``path`` over itself (chmod
+    does not stop root): files opened before keep their access, new writes fail with
+    EROFS. Unmounted at the end of the test, or by ``read_only.undo()``."""
+    mounted: list[Path] = []
+
+    def make(path: Path) -> None:
+        for args in (["--bind", str(path), str(path)], ["-o", "remount,bind,ro", str(path)]):
+            done = subprocess.run(["mount", *args], capture_output=True, text=True)
+            if done.returncode != 0:
+                undo()
+                pytest.skip(f"cannot make a read-only bind mount here: {done.stderr.strip()}")
+            mounted.append(path)
+
+    def undo() -> None:
+        if mounted:
+            subprocess.run(["umount", "-l", str(mounted[0])], check=True)
+            mounted.clear()
+
+    make.undo = undo
+    yield make
+    undo()
+
+
 def test_a_full_disk_fails_a_write_and_the_next_write_after_room_is_made_succeeds(small_disk):
     storage = Storage(small_disk.path / "playground.sqlite3")
     try:
@@ -150,5 +175,23 @@ def test_a_full_disk_ends_the_run_answers_503_and_the_service_recovers_by_itself
             assert read_events(api, quick)[-1]["data"]["status"] == "completed"
             assert api.get("/api/health").status_code == 200
             assert api.post("/api/runs", json=XOR_RUN).status_code == 201
+    finally:
+        server.stop()
+
+
+def test_a_read_only_data_dir_answers_503_and_health_recovers_when_it_is_writable_again(tmp_path, read_only):
+    server = LiveServer(tmp_path / "data").start()
+    zipped = model_to_zip(MLP(ModelConfig(2, (LayerSpec(4),), 1, head="sigmoid_bce")))
+    upload = {"file": ("m.zip", zipped, "application/zip")}
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as api:
+            assert api.get("/api/health").status_code == 200
+            read_only(server.data_dir)
+            sick = api.get("/api/health")
+            assert sick.status_code == 503 and sick.json()["database_writable"] is False
+            assert_error(api.post("/api/models/import", files=upload), 503, "the data directory is not writable")
+            read_only.undo()  # no restart
+            assert api.get("/api/health").status_code == 200
+            assert api.post("/api/models/import", files=upload).status_code == 201
     finally:
         server.stop()
