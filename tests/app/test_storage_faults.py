@@ -8,6 +8,7 @@ Mounting a tmpfs needs root (or CAP_SYS_ADMIN): these tests skip where it is ref
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -17,17 +18,21 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.config import Settings
 from app.executor import LocalProcessExecutor
 from app.storage import Storage, fault_reason
 from mlp_engine import MLP, LayerSpec, ModelConfig, model_to_zip
 from tests.app.helpers import XOR_RUN, assert_error, read_events
 from tests.app.live_server import LiveServer
 from tests.app.test_executor import XOR, Recorder, is_last, job
+from tests.app.test_run_manager import spec, with_manager
 
 DISK_BYTES = 32 * 2**20
 # Long enough to fill the disk mid-run (~0.1 s an epoch here).
 SLOW_RUN = {"dataset": "gaussians", "dataset_params": {"n_samples": 12000, "noise": 0.3},
             "layers": [{"units": 32, "activation": "relu"}], "epochs": 60, "batch_size": 16}
+# One epoch of 80,000 steps (seconds): lost to the full disk before its first checkpoint.
+LONG_EPOCH = {**SLOW_RUN, "dataset_params": {"n_samples": 100_000, "noise": 0.3}, "epochs": 1, "batch_size": 1}
 
 
 class SmallDisk:
@@ -131,6 +136,35 @@ def test_the_bridge_outlives_a_callback_that_raises(tmp_path):
         assert failures == ["status"]
     finally:
         executor.shutdown()
+
+
+def test_a_run_lost_before_its_first_checkpoint_is_recorded_failed_once_there_is_room(small_disk):
+    settings = Settings(data_dir=small_disk.path / "data", max_concurrent_runs=1)
+
+    async def until(condition, what: str):
+        for _ in range(600):
+            if value := condition():
+                return value
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"never happened: {what}")
+
+    async def body(manager, storage):
+        run_id = manager.create(spec(**LONG_EPOCH))["id"]
+        stream = await manager.events(run_id)
+        async for event in stream:
+            if event.type == "progress":
+                break
+        await stream.aclose()
+        small_disk.fill()
+        await until(lambda: manager.health()["live_workers"] == 0, "the lost run's worker ended")
+        assert storage.get_run(run_id)["status"] == "running"  # its end cannot be stored yet
+        small_disk.free()
+        run = await until(lambda: (r := storage.get_run(run_id))["status"] != "running" and r, "its end stored")
+        assert run["status"] == "failed" and "its events could not be stored: the disk is full" in run["error"]
+        last = [event async for event in await manager.events(run_id)][-1]
+        assert last.type == "error" and "the disk is full" in last.data
+
+    with_manager(settings, body)
 
 
 def wait_for(condition, what: str, timeout: float = 60.0):
