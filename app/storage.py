@@ -18,11 +18,12 @@ import json
 import os
 import queue
 import sqlite3
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +65,11 @@ CREATE INDEX IF NOT EXISTS models_created ON models (created_at DESC);
 """
 
 RUN_JSON_FIELDS = ("spec", "test_metrics")
+MODEL_JSON_FIELDS = ("architecture", "metrics")
 #: Errors that mean the disk refuses writes: a storage fault, not a bug.
 STORAGE_FAULTS = (sqlite3.OperationalError, OSError)
 #: Bytes a health probe writes beside the database: one page, as a write would need.
 PROBE_BYTES = 4096
-MODEL_JSON_FIELDS = ("architecture", "metrics")
 
 
 def _row(row: sqlite3.Row | None, json_fields: tuple[str, ...]) -> dict | None:
@@ -152,17 +153,13 @@ class Storage:
         """Whether a write gets through now: a page-sized file written and removed beside
         the database, and a write transaction on it (what a full disk or a read-only
         directory refuses)."""
-        probe = self.path.with_name(".write-probe")
         try:
-            with open(probe, "wb") as f:
-                f.write(b"\0" * PROBE_BYTES)
-                f.flush()
-                os.fsync(f.fileno())
-            probe.unlink()
+            with tempfile.TemporaryFile(dir=self.path.parent, prefix=".write-probe-") as probe:  # nameless: no race
+                probe.write(b"\0" * PROBE_BYTES)
+                probe.flush()
+                os.fsync(probe.fileno())
             self._write(lambda c: c.execute("BEGIN IMMEDIATE"))
         except STORAGE_FAULTS:
-            with suppress(OSError):
-                probe.unlink()
             return False
         return True
 
