@@ -203,7 +203,14 @@ class RunManager:
             while self._queue and self._slots_free() > 0 and not self._unrecorded:
                 run_id = self._queue.popleft()
                 self._active.add(run_id)
-                self.executor.submit(self._job(run_id))
+                try:
+                    self.executor.submit(self._job(run_id))
+                except STORAGE_FAULTS as exc:  # its record unreadable, or no process to be had: it waits
+                    log.error("run %s could not start: %s", run_id, fault_reason(exc))
+                    self._active.discard(run_id)
+                    self._queue.appendleft(run_id)
+                    self._retry_later()
+                    return
                 self._announce_positions()
 
     def _job(self, run_id: str) -> Job:
@@ -285,8 +292,8 @@ class RunManager:
             self._record_endings()
 
     def _record_endings(self) -> None:
-        """Store the endings of lost runs, then let the queue move; while a write fails,
-        try again in ``RETRY_SECONDS``."""
+        """Store the endings of lost runs, then let the queue move; while a write fails
+        (or a run cannot start), try again in ``RETRY_SECONDS``."""
         with self._lock:
             if self._retry is not None:  # this call does its work now
                 self._retry.cancel()
@@ -295,14 +302,18 @@ class RunManager:
                 try:
                     self._record_ending(run_id, status, reason)
                 except STORAGE_FAULTS:
-                    if not self._closing:
-                        self._retry = threading.Timer(RETRY_SECONDS, self._record_endings)
-                        self._retry.daemon = True
-                        self._retry.start()
+                    self._retry_later()
                     return
                 del self._unrecorded[run_id]
             self._start_next()
             self._announce_positions()
+
+    def _retry_later(self) -> None:
+        """Call :meth:`_record_endings` (which moves the queue) again in ``RETRY_SECONDS``."""
+        if self._retry is None and not self._closing:
+            self._retry = threading.Timer(RETRY_SECONDS, self._record_endings)
+            self._retry.daemon = True
+            self._retry.start()
 
     def _record_ending(self, run_id: str, status: str, reason: str) -> None:
         run = self.storage.get_run(run_id)
