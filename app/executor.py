@@ -6,6 +6,7 @@ The interface (:class:`Executor`):
     ``submit(job)``  start a :class:`~app.worker.Job` (the run manager does the queueing);
     ``control(run_id, command)``  "pause" | "resume" | "stop";
     ``cancel(run_id)``  end it now, without waiting for a batch boundary;
+    ``live_workers()``  how many of its workers are alive (for the health report);
     events come back through the ``on_event(run_id, attempt, type, data)`` callback
     (the job's attempt, so the run manager can refuse a stale worker's), and a
     worker that dies before its done or error event is reported as a ``died`` event
@@ -14,6 +15,7 @@ The interface (:class:`Executor`):
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import queue
@@ -26,6 +28,7 @@ from typing import Callable, Protocol
 from . import worker
 
 EventCallback = Callable[[str, int, str, dict], None]
+log = logging.getLogger(__name__)
 TERMINAL_EVENTS = ("done", "error")
 
 
@@ -33,6 +36,7 @@ class Executor(Protocol):
     def submit(self, job: worker.Job) -> None: ...
     def control(self, run_id: str, command: str) -> None: ...
     def cancel(self, run_id: str) -> None: ...
+    def live_workers(self) -> int: ...
     def shutdown(self) -> None: ...
 
 
@@ -48,7 +52,8 @@ class LocalProcessExecutor:
     """One worker process per run (forkserver: a clean process with NumPy and the
     engine preloaded), each with a pipe of its own for its events, and a bridge
     thread that hands each event to ``on_event`` and notices workers that die
-    without a word (their pipe closes).
+    without a word (their pipe closes). The bridge outlives any exception
+    ``on_event`` raises (it is logged): one run's trouble must not silence the others.
 
     A pipe per worker rather than one shared queue: a worker killed while it
     writes (cancelled, or out of memory) would leave a shared queue's lock held
@@ -97,6 +102,10 @@ class LocalProcessExecutor:
         if entry is not None:
             entry.process.kill()
             entry.process.join(5)
+
+    def live_workers(self) -> int:
+        with self._lock:
+            return sum(entry.process.is_alive() for entry in self._workers.values())
 
     def shutdown(self) -> None:
         self._closing = True
@@ -148,7 +157,14 @@ class LocalProcessExecutor:
             entry = self._workers[run_id]
             if type_ in TERMINAL_EVENTS:
                 del self._workers[run_id]
-        self.on_event(run_id, entry.attempt, type_, data)
+        self._hand_over(run_id, entry.attempt, type_, data)
+
+    def _hand_over(self, run_id: str, attempt: int, type_: str, data: dict) -> None:
+        """``on_event``, whose failure is logged rather than allowed to end the bridge."""
+        try:
+            self.on_event(run_id, attempt, type_, data)
+        except Exception:
+            log.exception("the %s event of run %s was not handled", type_, run_id)
 
     def _closed(self, pipe: Connection, run_id: str) -> None:
         """A worker whose pipe closed before its done or error event died (killed, out of memory)."""
@@ -158,7 +174,7 @@ class LocalProcessExecutor:
             entry = self._workers.pop(run_id)
         entry.process.join(5)
         if not self._closing:
-            self.on_event(run_id, entry.attempt, "died", {"message": death_reason(entry.process.exitcode)})
+            self._hand_over(run_id, entry.attempt, "died", {"message": death_reason(entry.process.exitcode)})
 
 
 def death_reason(exitcode: int | None) -> str:

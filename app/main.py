@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from contextlib import asynccontextmanager
 
@@ -21,13 +22,16 @@ from .routes import ROUTERS
 from .runs import RunManager
 from .schemas import ErrorOut, ValidationErrorOut
 from .security import RequestGuard
-from .storage import Storage
+from .storage import STORAGE_FAULTS, Storage, fault_reason
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """Train a NumPy multi-layer perceptron and watch it learn.
 
 Create a run with `POST /api/runs`, follow it live on `GET /api/runs/{id}/events`
 (server-sent events), then predict with `POST /api/models/{id}/predict`.
-Every error answers `{"detail": "what to change"}` with a 4xx status."""
+Every error answers `{"detail": "what to change"}` with a 4xx status, or 503 while
+the data directory cannot be written (`GET /api/health` says when it can again)."""
 
 
 def _prefix(text: str, length: int = 80) -> str:
@@ -53,6 +57,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.loc is not None:  # the same shape as request-validation errors, for the page's fields
             body["errors"] = [{"loc": exc.loc, "msg": exc.detail}]
         return JSONResponse(body, status_code=exc.status_code)
+
+    async def storage_fault(request: Request, exc: Exception):
+        """A full disk or a read-only data directory: the request may succeed later, untouched."""
+        log.error("%s %s: %s", request.method, request.url.path, fault_reason(exc))
+        detail = f"{fault_reason(exc)}: try again later; GET /api/health turns 200 when writes get through"
+        return JSONResponse({"detail": detail}, status_code=503)
+
+    for fault in STORAGE_FAULTS:
+        app.add_exception_handler(fault, storage_fault)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -87,6 +100,7 @@ ERROR_RESPONSES = {
     413: {"model": ErrorOut, "description": "The body or upload is over its limit"},
     422: {"model": ValidationErrorOut, "description": "Invalid input: `detail` says what to change, `errors[].loc` where"},
     429: {"model": ErrorOut, "description": "The queue is full (MLP_MAX_QUEUED_RUNS)"},
+    503: {"model": ErrorOut, "description": "The data directory cannot be written (disk full, read-only): try again later"},
 }
 
 

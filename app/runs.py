@@ -12,12 +12,19 @@ the run, also written in the run's fence file for the worker to check before it
 writes files); events from any attempt but the run's current one are refused. A
 worker that dies without a word leaves its run interrupted, resumable from its
 last checkpoint, with the reason in its error.
+
+Storage faults (a full disk, a read-only data directory) degrade, never wedge: a
+run whose event cannot be stored is ended and recorded as failed (or interrupted,
+when it has a checkpoint) as soon as a write gets through, retried every
+``RETRY_SECONDS`` by a timer thread; meanwhile no queued run starts, and once the
+ending is stored the queue moves on by itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import threading
@@ -34,10 +41,13 @@ from .errors import ApiError
 from .executor import TERMINAL_EVENTS, Executor, LocalProcessExecutor
 from .models import ModelLibrary
 from .spec import validate_spec
-from .storage import Storage
+from .storage import STORAGE_FAULTS, Storage, fault_reason
 from .worker import Job, claim_run
 
 TERMINAL = ("completed", "stopped", "failed")
+#: Seconds between two tries to record the end of a run lost to a storage fault.
+RETRY_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,9 @@ class RunManager:
         self._active: set[str] = set()  # running or paused in a worker
         self._subscribers: dict[str, set[asyncio.Queue]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._unrecorded: dict[str, tuple[str, str]] = {}  # lost run -> (status, reason) not yet stored
+        self._retry: threading.Timer | None = None
+        self._closing = False
 
     # -- lifecycle ----------------------------------------------------------
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -75,6 +88,10 @@ class RunManager:
         self._announce_positions()
 
     def shutdown(self) -> None:
+        with self._lock:
+            self._closing = True
+            if self._retry is not None:
+                self._retry.cancel()
         self.executor.shutdown()
 
     def _checkpoint_dir(self, run_id: str) -> Path:
@@ -90,7 +107,7 @@ class RunManager:
                                     "wait for a run to finish or stop one")
             run_id = self.storage.create_run(experiment.to_dict())
             self._queue.append(run_id)
-            self._emit(run_id, "status", {"status": "queued", "position": len(self._queue)})
+            self._announce_position(run_id, len(self._queue))
             self._start_next()
         return self.get(run_id)
 
@@ -108,8 +125,8 @@ class RunManager:
         elif run["status"] == "interrupted":  # from its last checkpoint, or from scratch if none
             with self._lock:
                 self._queue.append(run_id)
-                self._emit(run_id, "status", {"status": "queued", "position": len(self._queue)},
-                           status="queued", error=None)
+                self._emit(run_id, "status", {"status": "queued", "position": len(self._queue)}, status="queued",
+                           error=None)  # the reason it was interrupted is past
                 self._start_next()
         else:
             raise ApiError(409, f"run {run_id} is {run['status']}: only a paused or interrupted run can be resumed")
@@ -164,6 +181,15 @@ class RunManager:
             epochs = [{k: v for k, v in m.items() if k not in ("layers", "view")} for m in epochs]
         return epochs
 
+    def health(self) -> dict:
+        """What ``GET /api/health`` reports: whether writes get through now, the free
+        disk, the live workers, and the runs queued and running."""
+        writable = self.storage.writable()
+        with self._lock:
+            queued, running = len(self._queue), len(self._active)
+        return {"database_writable": writable, "free_disk_bytes": shutil.disk_usage(self.settings.data_dir).free,
+                "live_workers": self.executor.live_workers(), "queued": queued, "running": running}
+
     def _queue_position(self, run_id: str) -> int | None:
         with self._lock:
             return self._queue.index(run_id) + 1 if run_id in self._queue else None
@@ -180,10 +206,18 @@ class RunManager:
 
     def _start_next(self) -> None:
         with self._lock:
-            while self._queue and self._slots_free() > 0:
+            # A run started while an ending cannot be stored would be lost as well.
+            while self._queue and self._slots_free() > 0 and not self._unrecorded:
                 run_id = self._queue.popleft()
                 self._active.add(run_id)
-                self.executor.submit(self._job(run_id))
+                try:
+                    self.executor.submit(self._job(run_id))
+                except STORAGE_FAULTS as exc:  # its record unreadable, or no process to be had: it waits
+                    log.error("run %s could not start: %s", run_id, fault_reason(exc))
+                    self._active.discard(run_id)
+                    self._queue.appendleft(run_id)
+                    self._retry_later()
+                    return
                 self._announce_positions()
 
     def _new_attempt(self, run_id: str) -> int:
@@ -209,12 +243,27 @@ class RunManager:
     def _announce_positions(self) -> None:
         with self._lock:
             for position, run_id in enumerate(self._queue, start=1):
-                self._emit(run_id, "status", {"status": "queued", "position": position})
+                self._announce_position(run_id, position)
+
+    def _announce_position(self, run_id: str, position: int) -> None:
+        """Tell a queued run its place. Best effort (GET answers it too): a storage fault
+        here must not undo the step that moved the queue."""
+        try:
+            self._emit(run_id, "status", {"status": "queued", "position": position})
+        except STORAGE_FAULTS as exc:
+            log.warning("run %s was not told its queue position: %s", run_id, fault_reason(exc))
 
     # -- events -------------------------------------------------------------
     def handle_event(self, run_id: str, attempt: int, type_: str, data: dict) -> None:
         """From the executor (bridge thread): store, then announce; refuse an event
-        of any attempt but the run's current one (a stale worker's)."""
+        of any attempt but the run's current one (a stale worker's); a run whose event
+        cannot be stored is lost (:meth:`_lose`)."""
+        try:
+            self._handle(run_id, attempt, type_, data)
+        except STORAGE_FAULTS as exc:
+            self._lose(run_id, exc)
+
+    def _handle(self, run_id: str, attempt: int, type_: str, data: dict) -> None:
         run = self.storage.get_run(run_id)
         if run is None or run["attempt"] != attempt:  # deleted meanwhile, or started again
             return
@@ -247,6 +296,53 @@ class RunManager:
             self._emit(run_id, type_, data, **run_fields)
             self._start_next()
             self._announce_positions()
+
+    def _lose(self, run_id: str, exc: Exception) -> None:
+        """End a run whose event could not be stored: its worker is stopped (what it said
+        next would be lost too, leaving a gap in its events) and its slot freed; the run
+        is recorded as interrupted when a checkpoint lets it resume, else as failed."""
+        reason = f"its events could not be stored: {fault_reason(exc)}"
+        log.error("run %s ends: %s", run_id, reason)
+        self.executor.cancel(run_id)
+        status = "interrupted" if checkpoint_path(self._checkpoint_dir(run_id)).exists() else "failed"
+        with self._lock:
+            self._active.discard(run_id)
+            self._unrecorded[run_id] = (status, reason)
+            self._record_endings()
+
+    def _record_endings(self) -> None:
+        """Store the endings of lost runs, then let the queue move; while a write fails
+        (or a run cannot start), try again in ``RETRY_SECONDS``."""
+        with self._lock:
+            if self._retry is not None:  # this call does its work now
+                self._retry.cancel()
+                self._retry = None
+            for run_id, (status, reason) in list(self._unrecorded.items()):
+                try:
+                    self._record_ending(run_id, status, reason)
+                except STORAGE_FAULTS:
+                    self._retry_later()
+                    return
+                del self._unrecorded[run_id]
+            self._start_next()
+            self._announce_positions()
+
+    def _retry_later(self) -> None:
+        """Call :meth:`_record_endings` (which moves the queue) again in ``RETRY_SECONDS``."""
+        if self._retry is None and not self._closing:
+            self._retry = threading.Timer(RETRY_SECONDS, self._record_endings)
+            self._retry.daemon = True
+            self._retry.start()
+
+    def _record_ending(self, run_id: str, status: str, reason: str) -> None:
+        run = self.storage.get_run(run_id)
+        if run is None:  # deleted meanwhile
+            return
+        if status == "failed":
+            self._emit(run_id, "error", {"message": reason}, status="failed", error=reason)
+        else:
+            self._emit(run_id, "status", {"status": status, "epochs_done": run["epochs_done"], "message": reason},
+                       status=status, error=reason)
 
     def _emit(self, run_id: str, type_: str, data: dict, **run_fields) -> None:
         payload = json.dumps(data)

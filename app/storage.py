@@ -5,13 +5,20 @@ One thread owns the write connection (writes queue up behind it, as in
 datasette); reads borrow a connection from a pool, so no connection outlives its use
 (thread-local ones stayed open after their thread ended, until a garbage collection).
 WAL mode lets reads go on while a write is in progress.
+
+A full disk or a read-only data directory fails a write with ``sqlite3.OperationalError``
+(or ``OSError`` from a file beside the database): :func:`fault_reason` says which in
+words, and the next write tries afresh, so the service recovers once the disk has room.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import queue
 import sqlite3
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -60,6 +67,10 @@ CREATE INDEX IF NOT EXISTS models_created ON models (created_at DESC);
 
 RUN_JSON_FIELDS = ("spec", "test_metrics")
 MODEL_JSON_FIELDS = ("architecture", "metrics")
+#: Errors that mean the disk refuses writes: a storage fault, not a bug.
+STORAGE_FAULTS = (sqlite3.OperationalError, OSError)
+#: Bytes a health probe writes beside the database: one page, as a write would need.
+PROBE_BYTES = 4096
 
 
 def _row(row: sqlite3.Row | None, json_fields: tuple[str, ...]) -> dict | None:
@@ -77,6 +88,17 @@ def _add_attempt_column(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
     if "attempt" not in columns:
         conn.execute("ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0")
+
+
+def fault_reason(exc: BaseException) -> str:
+    """What a storage error (one of :data:`STORAGE_FAULTS`) means, in words an operator acts on."""
+    name = getattr(exc, "sqlite_errorname", "")
+    code = getattr(exc, "errno", None)
+    if name == "SQLITE_FULL" or code in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({exc})"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"the data directory is not writable ({exc})"
+    return f"the data directory cannot be used ({exc})"
 
 
 class Storage:
@@ -124,10 +146,31 @@ class Storage:
         def task():
             if self._write_conn is None:
                 self._write_conn = self._connect()
-            with self._write_conn:
-                return fn(self._write_conn)
+            try:
+                with self._write_conn:
+                    return fn(self._write_conn)
+            except sqlite3.Error:
+                # A commit that failed (disk full) may leave its transaction open: the
+                # next write starts on a fresh connection instead.
+                self._write_conn.close()
+                self._write_conn = None
+                raise
 
         return self._writer.submit(task).result()
+
+    def writable(self) -> bool:
+        """Whether a write gets through now: a page-sized file written and removed beside
+        the database, and a write transaction on it (what a full disk or a read-only
+        directory refuses)."""
+        try:
+            with tempfile.TemporaryFile(dir=self.path.parent, prefix=".write-probe-") as probe:  # nameless: no race
+                probe.write(b"\0" * PROBE_BYTES)
+                probe.flush()
+                os.fsync(probe.fileno())
+            self._write(lambda c: c.execute("BEGIN IMMEDIATE"))
+        except STORAGE_FAULTS:
+            return False
+        return True
 
     def close(self) -> None:
         self._writer.submit(lambda: self._write_conn and self._write_conn.close()).result()

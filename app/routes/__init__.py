@@ -1,5 +1,5 @@
 """The API's routers, one per resource."""
 
-from . import datasets, inspect, models, runs
+from . import datasets, health, inspect, models, runs
 
-ROUTERS = [runs.router, models.router, datasets.router, inspect.router]
+ROUTERS = [runs.router, models.router, datasets.router, inspect.router, health.router]
