@@ -8,6 +8,7 @@ nothing from disk; deleting a model drops it from the cache.
 
 from __future__ import annotations
 
+import math
 import shutil
 import threading
 from collections import OrderedDict
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 
-from mlp_engine import (MLP, Dataset, evaluate_confusion, load_dataset, load_model, model_from_zip, model_to_zip,
+from mlp_engine import (MLP, Dataset, Experiment, evaluate_confusion, load_dataset, load_model, model_from_zip, model_to_zip,
                         save_model, trace_example)
 from mlp_engine.datasets import standardize_inputs
 from mlp_engine.preprocessing import SIZE, decode_base64_image, decode_image, preprocess_digit
@@ -24,7 +26,7 @@ from mlp_engine.serialization import ModelTooLargeError
 
 from .config import Settings
 from .errors import ApiError
-from .schemas import TraceRequest
+from .schemas import ModelMetadataIn, TraceRequest
 from .storage import Storage
 
 #: Loaded models kept in memory.
@@ -112,8 +114,13 @@ class ModelLibrary:
             raise ApiError(422, f"not a valid model file: {exc} (MLP_MAX_HIDDEN_LAYERS, MLP_MAX_UNITS)") from None
         except ValueError as exc:
             raise ApiError(422, f"not a valid model file: {exc}") from None
+        meta = checked_metadata(meta, model)
         model_id = self.storage.new_id()
-        save_model(model, self.path(model_id), meta)
+        try:
+            save_model(model, self.path(model_id), meta)
+        except OSError:  # a full disk: no half-written model is left behind
+            shutil.rmtree(self.path(model_id), ignore_errors=True)
+            raise
         return self._add(model_id, model, meta, source="imported", run_id=None)
 
     def _add(self, model_id: str, model: MLP, meta: dict, *, source: str, run_id: str | None) -> dict:
@@ -286,3 +293,28 @@ def _example(data: Dataset, split: str, index: int) -> tuple[np.ndarray, object]
                             f"has {len(X)} examples, 0..{len(X) - 1}")
     label = y[index].tolist() if data.task == "regression" else int(y[index])
     return X[index], label
+
+
+def checked_metadata(meta: dict, model: MLP) -> dict:
+    """An uploaded model's metadata, as the app will read it back (:class:`ModelMetadataIn`)
+    and consistent with the network: as many class names as it has classes, an input shape
+    of as many values as it takes, a spec that is a run spec. Raises ApiError(422)."""
+    try:
+        checked = ModelMetadataIn.model_validate(meta)
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise ApiError(422, f"not a valid model file: metadata.{where}: {exc.errors()[0]['msg']}") from None
+    config = model.config
+    dataset = checked.metrics.dataset if checked.metrics else None
+    if dataset and dataset.classes and len(dataset.classes) != max(config.output_dim, 2):
+        raise ApiError(422, f"not a valid model file: metadata.metrics.dataset.classes names {len(dataset.classes)} "
+                            f"classes; the network has {config.output_dim} outputs")
+    if dataset and dataset.input_shape is not None and math.prod(dataset.input_shape) != config.input_dim:
+        raise ApiError(422, f"not a valid model file: metadata.metrics.dataset.input_shape {dataset.input_shape} "
+                            f"is not the network's {config.input_dim} inputs")
+    if checked.spec is not None:
+        try:
+            Experiment.from_dict(checked.spec)
+        except ValueError as exc:
+            raise ApiError(422, f"not a valid model file: metadata.spec is not a run spec ({exc})") from None
+    return meta

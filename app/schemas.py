@@ -88,6 +88,40 @@ class RunCreate(request_model(Experiment, "ExperimentIn")):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [RUN_EXAMPLE]})
 
 
+# -- an imported model's metadata: checked before it is stored ----------------------------
+
+
+class Lenient(BaseModel):
+    """Checks the fields the app reads; keeps the others (a model's free-form metrics)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Standardization(Lenient):
+    mean: FiniteFloat
+    std: FiniteFloat = Field(gt=0)
+
+
+class DatasetMeta(Lenient):
+    name: str | None = Field(None, max_length=200)
+    classes: list[str] | None = Field(None, max_length=4096)
+    input_shape: list[int] | None = Field(None, min_length=1, max_length=3)
+    standardization: Standardization | None = None
+
+
+class MetricsMeta(Lenient):
+    dataset: DatasetMeta | None = None
+
+
+class ModelMetadataIn(Lenient):
+    """``model.json``'s metadata, as the app reads it back for predict, trace and evaluation."""
+
+    name: str | None = Field(None, max_length=200)
+    dataset: str | None = Field(None, max_length=200)
+    metrics: MetricsMeta | None = None
+    spec: dict[str, Any] | None = None
+
+
 class RunPublic(BaseModel):
     id: str
     status: Status
