@@ -35,7 +35,7 @@ test-fast: $(STAMP)
 
 # Schemathesis over the whole API, 100 examples an operation (make test runs 5).
 fuzz: $(STAMP)
-	MLP_FUZZ_EXAMPLES=100 $(PY) -m pytest -q tests/app/test_fuzz.py
+	MLP_FUZZ_EXAMPLES=100 $(PY) -m pytest -q tests/reliability/test_fuzz.py
 
 # torch==2.13.0 exactly: that version is a local file here; any other spelling downloads gigabytes.
 bench: $(STAMP)

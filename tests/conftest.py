@@ -1,9 +1,13 @@
-"""Fixtures shared by the engine and app tests."""
+"""Fixtures shared by the engine, app and reliability tests."""
 
 import os
 from pathlib import Path
 
 import pytest
+
+#: The real server, in-process app, HTTP client and browser fixtures (tests/app/fixtures.py),
+#: for the API and browser tests and the reliability suite alike.
+pytest_plugins = ["tests.app.fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

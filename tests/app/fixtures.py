@@ -1,4 +1,4 @@
-"""Fixtures for the API and browser tests: the real app under uvicorn, or in this
+"""Fixtures for the API, browser and reliability tests (a plugin of tests/conftest.py): the real app under uvicorn, or in this
 process for requests that never start a run.
 
 A server takes about a second to start, so a test module shares one
