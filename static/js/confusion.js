@@ -25,7 +25,8 @@ export function createConfusionPanel(ids, { onPick }) {
   let pickedItems = [];   // that cell's own mistakes, loaded when it was picked
   let shown = GALLERY_PAGE;
   let traced = null;      // the trace's source, to outline its thumbnail
-  let seq = 0;
+  let seq = 0;            // the latest load or cell pick: an older one's answer is dropped
+  let renders = 0;        // the latest gallery drawing: an older one, still fetching thumbnails, gives way
   const pixels = new Map(); // dataset index -> (H, W) rows, for the thumbnails
 
   /** Evaluate `model` (a record from GET /api/models) on its test split and show the result. */
@@ -167,7 +168,9 @@ export function createConfusionPanel(ids, { onPick }) {
         ? `${int(ev.n_misclassified)} mistakes; the ${Math.min(items.length, ev.n_misclassified)} most confident are listed, most confident first. Pick one to step through it.`
         : "";
     }
+    const mine = ++renders;
     await fetchPixels(page.map((m) => m.index));
+    if (mine !== renders) return; // a later render (another cell picked meanwhile) draws the gallery
     gallery.replaceChildren();
     for (const m of page) {
       const b = el("button", {
