@@ -19,6 +19,7 @@ import math
 import types
 import typing
 from dataclasses import MISSING, dataclass
+from functools import cache
 from typing import Any
 
 
@@ -71,12 +72,13 @@ def split_optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def declared(cls: type) -> list[tuple[dataclasses.Field, Rule, Any, bool]]:
+@cache
+def declared(cls: type) -> tuple[tuple[dataclasses.Field, Rule, Any, bool], ...]:
     """Each declared field of the dataclass ``cls``: (the field, its rule, its type, whether
-    it may be None)."""
+    it may be None). Cached: resolving the annotations is most of a config's check."""
     types_ = field_types(cls)
-    return [(f, rule, *split_optional(types_[f.name]))
-            for f in dataclasses.fields(cls) if (rule := rule_of(f)) is not None]
+    return tuple((f, rule, *split_optional(types_[f.name]))
+                 for f in dataclasses.fields(cls) if (rule := rule_of(f)) is not None)
 
 
 def check_fields(obj: Any, prefix: str = "") -> None:
