@@ -35,6 +35,7 @@ import numpy as np
 from ..batches import EpochBatches
 from ..model import MLP
 from ..optimizers import Optimizer
+from ..train_config import AugmentConfig
 
 
 def input_order(X: np.ndarray, drop_dead: bool) -> np.ndarray | None:
@@ -51,13 +52,13 @@ def input_order(X: np.ndarray, drop_dead: bool) -> np.ndarray | None:
     return order
 
 
-def skip_is_exact(l2: float, weight_decay: float, augment: dict | None) -> bool:
+def skip_is_exact(l2: float, weight_decay: float, augment: AugmentConfig | None) -> bool:
     """Whether dead inputs' weights provably never move (see the module docstring)."""
     return l2 == 0 and weight_decay == 0 and augment is None
 
 
 def batch_inputs(X: np.ndarray, order: np.ndarray | None,
-                 augment: dict | None) -> tuple[np.ndarray, np.ndarray | None]:
+                 augment: AugmentConfig | None) -> tuple[np.ndarray, np.ndarray | None]:
     """(X_batches, pixels): the training batches are made from X_batches' rows, and with
     augmentation, which needs whole images, their columns are put in the order ``pixels``
     (for :class:`~mlp_engine.batches.EpochBatches`). X: (N, D); ``order`` from
