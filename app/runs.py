@@ -107,8 +107,9 @@ class RunManager:
                                     "wait for a run to finish or stop one")
             run_id = self.storage.create_run(experiment.to_dict())
             self._queue.append(run_id)
-            self._announce_position(run_id, len(self._queue))
             self._start_next()
+            if run_id in self._queue:  # only a run that waits is told its place; one a worker took says "running"
+                self._announce_position(run_id, self._queue.index(run_id) + 1)
         return self.get(run_id)
 
     def pause(self, run_id: str) -> dict:

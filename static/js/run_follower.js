@@ -48,7 +48,7 @@ function progressOf(data, epochsTotal) {
 /**
  * Follow the run `record` (a run record: {id, epochs_total, ...}) until it ends.
  * label: how sentences name the run. handlers, each optional:
- *   status(status, sentence, data)  starting, queued, running, paused, interrupted, ...
+ *   status(status, sentence, data)  queued, running, paused, interrupted, ...
  *   progress(p, data)               p from progressOf
  *   epoch(metrics)                  each epoch's metrics, in order
  *   end(status, sentence, data)     completed, stopped or failed (data.model_id once completed)
@@ -57,16 +57,8 @@ function progressOf(data, epochsTotal) {
  */
 export function followRun(record, label, handlers) {
   const call = (name, ...args) => handlers[name] && handlers[name](...args);
-  // The stream replays the "queued" the run got when it was created, before a free worker
-  // took it: when the record already says it left the queue, that one means "starting".
-  let leftQueue = record.queue_position == null;
   return api.followRun(record.id, {
-    status: (data) => {
-      const starting = leftQueue && data.status === "queued";
-      leftQueue = false;
-      if (starting) call("status", "starting", `Starting ${label}…`, data);
-      else call("status", data.status, describeStatus(data, label), data);
-    },
+    status: (data) => call("status", data.status, describeStatus(data, label), data),
     progress: (data) => call("progress", progressOf(data, record.epochs_total), data),
     epoch: (metrics) => call("epoch", metrics),
     done: (data) => call("end", data.status, describeEnd(data), data),
